@@ -1,0 +1,62 @@
+# Two commands matter: `make run` (everything locally) and `make test` (all checks).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+
+
+.PHONY: run test install lock lint typecheck imports schema schema-check pytest bench clean
+
+run: install
+	$(BIN)/listbackup dev
+
+test: install lint typecheck imports schema-check pytest
+
+install: $(VENV)/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# requirements.lock pins every package exactly (with hashes): CI gets what we tested.
+$(VENV)/.installed: $(UV) pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# Re-resolve the pins after changing dependencies in pyproject.toml.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --generate-hashes \
+		--no-header --quiet -o requirements.lock
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy listbackup tests bench
+
+imports: install
+	$(BIN)/lint-imports
+
+schema: install
+	$(BIN)/listbackup schema > schema.graphql
+
+schema-check: install
+	@$(BIN)/listbackup schema | diff -u schema.graphql - \
+		|| (echo "schema.graphql is stale: run 'make schema'" && exit 1)
+	$(BIN)/python ../shared/contract/check.py schema.graphql --area foundation --quiet
+
+pytest: install
+	$(BIN)/pytest --cov --cov-report=term -q
+
+bench: install
+	$(BIN)/python bench/nested_reads.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -1,0 +1,3 @@
+from listbackup.cli import main
+
+raise SystemExit(main())

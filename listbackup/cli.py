@@ -1,0 +1,146 @@
+"""``listbackup``: dev (everything locally), serve (production), bootstrap, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from starlette.applications import Starlette
+
+from listbackup import devstack, logs
+from listbackup.aws import open_clients
+from listbackup.bootstrap import BootstrapReport, bootstrap
+from listbackup.config import Settings, SettingsError, load_settings
+from listbackup.schema import sdl
+from listbackup.server import create_app
+
+log = logging.getLogger("listbackup")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except SettingsError as exc:
+        print(f"listbackup: {exc}", file=sys.stderr)
+        return 2
+    except devstack.DevStackError as exc:
+        print(f"listbackup: local AWS failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="listbackup", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    dev = commands.add_parser("dev", help="run everything locally against an embedded AWS")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(run=_dev)
+
+    serve = commands.add_parser("serve", help="serve the API against real AWS")
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies trusted for X-Forwarded-* headers (comma-separated, or *)",
+    )
+    serve.set_defaults(run=_serve)
+
+    boot = commands.add_parser("bootstrap", help="create missing AWS resources, seed the catalogue")
+    boot.set_defaults(run=_bootstrap)
+
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(run=lambda _args: _print(sdl()))
+    return parser
+
+
+def _print(text: str) -> int:
+    sys.stdout.write(text)
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    with devstack.moto_server() as endpoint:
+        devstack.apply_dev_environment(endpoint)
+        settings = load_settings()
+        logs.configure(settings.log_level)
+        log.info("local AWS (moto) on %s; bootstrapping", endpoint)
+        report = asyncio.run(_run_bootstrap(settings))
+        settings = settings.model_copy(
+            update={
+                "cognito_user_pool_id": report.user_pool_id,
+                "cognito_client_id": report.user_pool_client_id,
+            }
+        )
+        url = f"http://{args.host}:{args.port}/graphql"
+        server = _ReadyServer(
+            uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None),
+            ready_line=f"ListBackup is ready. GraphiQL: {url}  (Ctrl-C stops everything)",
+        )
+        server.run()
+    return 0
+
+
+class _ReadyServer(uvicorn.Server):
+    """Prints one ready line once the socket is listening."""
+
+    def __init__(self, config: uvicorn.Config, ready_line: str) -> None:
+        super().__init__(config)
+        self.ready_line = ready_line
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.ready_line, flush=True)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()  # fail fast, before uvicorn forks workers
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        "listbackup.cli:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_config=None,
+    )
+    return 0
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each uvicorn worker calls: settings from the environment."""
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    return create_app(settings)
+
+
+def _bootstrap(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    report = asyncio.run(_run_bootstrap(settings))
+    for resource in report.created:
+        print(f"created  {resource}")
+    for resource in report.existing:
+        print(f"exists   {resource}")
+    print(f"LISTBACKUP_COGNITO_USER_POOL_ID={report.user_pool_id}")
+    print(f"LISTBACKUP_COGNITO_CLIENT_ID={report.user_pool_client_id}")
+    return 0
+
+
+async def _run_bootstrap(settings: Settings) -> BootstrapReport:
+    async with open_clients(settings) as clients:
+        return await bootstrap(clients, settings)

@@ -1,0 +1,92 @@
+"""Settings, read once from ``LISTBACKUP_*`` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from listbackup.resources import Names
+
+ENV_PREFIX = "LISTBACKUP_"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SettingsError(Exception):
+    """A missing or invalid setting; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    #: Deployment stage (dev, staging, production...); every AWS resource name derives from it.
+    stage: str = Field(pattern=r"^[a-z][a-z0-9-]{0,23}$")
+    region: str = Field(
+        pattern=r"^[a-z]{2}(-[a-z]+)+-\d$",
+        validation_alias=AliasChoices("LISTBACKUP_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    #: Prefix of every resource name; ``listbackup-{stage}`` unless set.
+    resource_prefix: str = Field(default="", pattern=r"^([a-z][a-z0-9-]{2,40})?$")
+    #: The backup bucket; ``{resource_prefix}-data`` unless set (bucket names are global).
+    data_bucket: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$")
+    cognito_user_pool_id: str | None = Field(default=None, pattern=r"^[\w-]+_[0-9a-zA-Z]+$")
+    cognito_client_id: str | None = Field(default=None, pattern=r"^[\w+]+$")
+    #: Origins allowed by CORS and for WebSocket handshakes, comma-separated.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    graphiql: bool = False
+    log_level: LogLevel = "INFO"
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = Field(default=1_048_576, gt=0, le=64 * 1_048_576)
+    #: How long /readyz waits for DynamoDB before answering 503.
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} is not an http(s) origin")
+        return value
+
+    @property
+    def prefix(self) -> str:
+        return self.resource_prefix or f"listbackup-{self.stage}"
+
+    @property
+    def bucket(self) -> str:
+        return self.data_bucket or f"{self.prefix}-data"
+
+    @property
+    def names(self) -> Names:
+        return Names(prefix=self.prefix, bucket_name=self.bucket)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides); raise SettingsError naming the culprit."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        if not name.startswith(ENV_PREFIX):
+            name = ENV_PREFIX + name
+        if error["type"] == "missing":
+            problems.append(f"missing setting {name}")
+        else:
+            problems.append(f"invalid setting {name}: {error['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,98 @@
+"""The embedded local AWS: moto in server mode as a child process on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+_READY_TIMEOUT = 30.0
+_STOP_TIMEOUT = 5.0
+_PR_SET_PDEATHSIG = 1
+
+#: What ``listbackup dev`` sets unless the environment already says otherwise.
+DEV_DEFAULTS = {
+    "LISTBACKUP_STAGE": "local",
+    "LISTBACKUP_REGION": "us-east-1",
+    "LISTBACKUP_GRAPHIQL": "true",
+    "LISTBACKUP_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
+}
+#: moto accepts any credentials; fixed fake ones keep real ones out of the local stack.
+DEV_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+
+class DevStackError(Exception):
+    pass
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the parent dies, even by SIGKILL (Linux only)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
+    """Run moto until the block exits; yield its endpoint URL."""
+    port = free_port(host)
+    endpoint = f"http://{host}:{port}"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # Its own process group: Ctrl-C reaches us, and we stop it in order.
+        start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
+    )
+    try:
+        _wait_ready(process, endpoint)
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(process: subprocess.Popen[bytes], endpoint: str) -> None:
+    deadline = time.monotonic() + _READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevStackError(f"moto exited with code {process.returncode} while starting")
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    raise DevStackError(f"moto did not answer on {endpoint} within {_READY_TIMEOUT:.0f}s")
+
+
+def apply_dev_environment(endpoint: str) -> None:
+    """Point every AWS client of this process at moto, through the standard variables."""
+    for name, value in DEV_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    os.environ.update(DEV_CREDENTIALS)
+    os.environ["AWS_ENDPOINT_URL"] = endpoint

@@ -1,0 +1,42 @@
+"""Opaque global IDs: ``base64url("Kind:key")``, so ``node(id:)`` knows where to look.
+
+Clients must treat IDs as opaque strings; the kind prefix is an implementation detail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+_MAX_ID_LENGTH = 512
+
+# The kinds of object a global ID can name.
+PLATFORM = "Platform"
+
+
+def encode(kind: str, key: str) -> str:
+    raw = f"{kind}:{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode(global_id: str) -> tuple[str, str] | None:
+    """Return ``(kind, key)``, or None for anything that is not one of our IDs."""
+    if not global_id or len(global_id) > _MAX_ID_LENGTH:
+        return None
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    kind, sep, key = raw.partition(":")
+    if not sep or not kind or not key:
+        return None
+    return kind, key
+
+
+def decode_as(kind: str, global_id: str) -> str | None:
+    """The key of an ID of the given kind, or None when it is not one."""
+    decoded = decode(global_id)
+    if decoded is None or decoded[0] != kind:
+        return None
+    return decoded[1]

@@ -1,0 +1,1 @@
+"""Frozen dataclasses for the domain; a leaf every layer may import."""

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from listbackup.context import Context
+from listbackup.services import nodes
+
+
+async def node(ctx: Context, *, node_id: str) -> nodes.Node:
+    return await nodes.get(loaders=ctx.loaders, node_id=node_id)

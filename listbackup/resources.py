@@ -1,0 +1,249 @@
+"""The declarative spec of every AWS resource ListBackup needs.
+
+Both the local bootstrap (``listbackup.bootstrap``) and the CDK app in ``deploy/`` read
+this module, so the embedded stack and production cannot drift apart. Names here are
+logical; :class:`Names` turns them into physical names under a stage's prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AttrType = Literal["S", "N", "B"]
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+
+DAY = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    name: str
+    type: AttrType = "S"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    #: Epoch-seconds attribute after which DynamoDB deletes the item.
+    ttl_attribute: str | None = None
+    stream: StreamView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """An SQS queue; with ``max_receive_count`` it gets a dead-letter queue and a redrive."""
+
+    name: str
+    fifo: bool = True
+    visibility_timeout: int = 300
+    retention_seconds: int = 14 * DAY
+    receive_wait_seconds: int = 20
+    max_receive_count: int | None = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    days: int
+    storage_class: Literal["STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"]
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    name: str
+    versioned: bool = True
+    transitions: tuple[Transition, ...] = ()
+    noncurrent_expiry_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An EventBridge rule delivering matching events (or a schedule) to a queue."""
+
+    name: str
+    target_queue: str
+    description: str
+    event_pattern: dict[str, Any] | None = None
+    #: A schedule expression; scheduled rules live on the account's default bus.
+    schedule: str | None = None
+    #: FIFO targets need a message group; events of one group are delivered in order.
+    message_group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPool:
+    name: str
+    client_name: str
+    password_min_length: int = 8
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = "OPTIONAL"
+    access_token_minutes: int = 60
+    id_token_minutes: int = 60
+    refresh_token_days: int = 30
+    auth_flows: tuple[str, ...] = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    bucket: Bucket
+    event_bus: str
+    rules: tuple[Rule, ...]
+    user_pool: UserPool
+    kms_alias: str
+    _by_name: dict[str, Table] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {t.name: t for t in self.tables})
+
+    def table(self, name: str) -> Table:
+        return self._by_name[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Physical names of the spec's resources for one stage."""
+
+    prefix: str
+    bucket_name: str
+
+    def table(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    def queue(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}" + (".fifo" if queue.fifo else "")
+
+    def dead_letter_queue(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}-dlq" + (".fifo" if queue.fifo else "")
+
+    def event_bus(self) -> str:
+        return f"{self.prefix}-{SPEC.event_bus}"
+
+    def rule(self, rule: Rule) -> str:
+        return f"{self.prefix}-{rule.name}"
+
+    def user_pool(self) -> str:
+        return f"{self.prefix}-{SPEC.user_pool.name}"
+
+    def user_pool_client(self) -> str:
+        return f"{self.prefix}-{SPEC.user_pool.client_name}"
+
+    def kms_alias(self) -> str:
+        return f"alias/{self.prefix}-{SPEC.kms_alias}"
+
+
+def _by_account(name: str = "account-index") -> Index:
+    return Index(name, Key("accountId"), Key("createdAt"))
+
+
+SPEC = ResourceSpec(
+    tables=(
+        Table("users", Key("id"), indexes=(Index("email-index", Key("email")),)),
+        Table(
+            "accounts",
+            Key("id"),
+            indexes=(
+                # Direct children of an account, oldest first.
+                Index("parent-index", Key("parentId"), Key("createdAt")),
+                # Every descendant: the tree's root plus a materialised path prefix.
+                Index("root-path-index", Key("rootId"), Key("path")),
+            ),
+        ),
+        Table(
+            "memberships",
+            Key("accountId"),
+            Key("userId"),
+            indexes=(Index("user-index", Key("userId"), Key("accountId")),),
+        ),
+        Table(
+            "invitations",
+            Key("id"),
+            indexes=(_by_account(), Index("email-index", Key("email"), Key("createdAt"))),
+            ttl_attribute="purgeAt",
+        ),
+        Table(
+            "platforms",
+            Key("slug"),
+            indexes=(Index("category-index", Key("category"), Key("name")),),
+        ),
+        Table("connections", Key("id"), indexes=(_by_account(),)),
+        # The token vault: envelope-encrypted credentials, one item per connection.
+        Table("credentials", Key("connectionId")),
+        Table("oauth-states", Key("state"), ttl_attribute="expiresAt"),
+        Table(
+            "sources",
+            Key("id"),
+            indexes=(
+                _by_account(),
+                Index("connection-index", Key("connectionId"), Key("createdAt")),
+            ),
+        ),
+        Table(
+            "jobs",
+            Key("id"),
+            indexes=(
+                _by_account(),
+                Index("source-index", Key("sourceId"), Key("createdAt")),
+            ),
+            stream="NEW_AND_OLD_IMAGES",
+        ),
+        Table("job-logs", Key("jobId"), Key("seq"), ttl_attribute="expiresAt"),
+        Table("backup-files", Key("jobId"), Key("key")),
+        # Atomic counters for abuse limits, shared by every server process.
+        Table("rate-limits", Key("key"), ttl_attribute="expiresAt"),
+    ),
+    queues=(
+        # One FIFO queue per job type; a source's jobs share a message group, so run in order.
+        Queue("sync", visibility_timeout=300, max_receive_count=3),
+        # Long backups extend their visibility while they run; two tries, then the DLQ.
+        Queue("backup", visibility_timeout=1800, max_receive_count=2),
+        Queue("export", visibility_timeout=900, max_receive_count=3),
+        Queue("maintenance", visibility_timeout=900, max_receive_count=1),
+        # Job events for live subscriptions: standard (unordered is fine, fan-out is not FIFO).
+        Queue(
+            "job-events",
+            fifo=False,
+            visibility_timeout=30,
+            retention_seconds=3600,
+            max_receive_count=None,
+        ),
+    ),
+    bucket=Bucket(
+        "data",
+        transitions=(
+            Transition(30, "STANDARD_IA"),
+            Transition(90, "GLACIER"),
+            Transition(365, "DEEP_ARCHIVE"),
+        ),
+        noncurrent_expiry_days=730,
+    ),
+    event_bus="events",
+    rules=(
+        Rule(
+            "job-events",
+            target_queue="job-events",
+            description="Job progress published by workers, for live subscriptions.",
+            event_pattern={"source": ["listbackup.jobs"]},
+        ),
+        Rule(
+            "maintenance-hourly",
+            target_queue="maintenance",
+            description="Hourly housekeeping: due schedules, token refresh, retention.",
+            schedule="rate(1 hour)",
+            message_group_id="maintenance",
+        ),
+    ),
+    user_pool=UserPool("users", client_name="web"),
+    kms_alias="credentials",
+)

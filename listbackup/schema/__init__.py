@@ -1,0 +1,46 @@
+"""The GraphQL schema: per-domain root classes merged into Query (and later Mutation)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from listbackup.schema.errors import ErrorEdge
+from listbackup.schema.node import NodeQuery
+from listbackup.schema.types.platforms import PlatformQuery
+
+MAX_DEPTH = 12
+MAX_ALIASES = 50
+
+Query = merge_types("Query", (NodeQuery, PlatformQuery))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logging happens at the error edge, which knows expected errors from bugs."""
+
+
+def build_schema(**kwargs: Any) -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        extensions=[
+            # Factories: Strawberry builds fresh extension instances for every operation.
+            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            ErrorEdge,
+        ],
+        **kwargs,
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL, as ``listbackup schema`` prints it and schema.graphql holds it."""
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,70 @@
+"""The error edge: every GraphQL error leaves with ``extensions.code``.
+
+Domain errors keep their message and code. Request-level errors (syntax, validation,
+bad variables) become BAD_USER_INPUT. Anything else is logged in full and masked as
+INTERNAL_SERVER_ERROR with the request id, so no stack trace or AWS text reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from listbackup.errors import DomainError
+from listbackup.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+def format_error(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return _copy(error, original.message, original.as_extensions(), original)
+    if error.path is None:
+        # No path: the request itself is wrong (parse, validation, variable coercion).
+        syntax = error.message.startswith("Syntax Error")
+        reason = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+        return _copy(error, error.message, {"code": "BAD_USER_INPUT", "reason": reason}, None)
+    request_id = request_id_var.get()
+    log.error(
+        "unexpected error resolving %s",
+        ".".join(str(p) for p in error.path),
+        exc_info=original or error,
+    )
+    extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR"}
+    if request_id:
+        extensions["requestId"] = request_id
+    return _copy(error, INTERNAL_MESSAGE, extensions, None)
+
+
+def _copy(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, Any],
+    original: Exception | None,
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions=extensions,
+    )
+
+
+class ErrorEdge(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [format_error(e) for e in result.errors]

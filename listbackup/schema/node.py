@@ -1,0 +1,33 @@
+"""The ``Node`` interface and ``node(id:)``: any object the viewer may see, by global ID."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from listbackup.context import Context
+from listbackup.resolvers import nodes
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+#: Model class -> the schema type's ``from_model``; each domain registers its types.
+_WRAPPERS: dict[type, Callable[[Any], Node]] = {}
+
+
+def register(model: type, wrap: Callable[[Any], Node]) -> None:
+    _WRAPPERS[model] = wrap
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object the viewer may see, by its ID.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        model = await nodes.node(info.context, node_id=id)
+        return _WRAPPERS[type(model)](model)

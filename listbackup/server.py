@@ -1,0 +1,113 @@
+"""The Starlette app: /graphql (HTTP, GraphiQL, WebSocket), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from listbackup.aws import open_clients
+from listbackup.config import Settings
+from listbackup.context import AppDeps, Context
+from listbackup.middleware import (
+    REQUEST_ID_HEADER,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    error_body,
+)
+from listbackup.schema import build_schema
+from listbackup.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class State(TypedDict):
+    deps: AppDeps
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context and JSON errors for malformed requests."""
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(request.state.deps, request, response)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = "BAD_USER_INPUT" if exc.status_code < 500 else "INTERNAL_SERVER_ERROR"
+            response = Response(
+                error_body(exc.reason, code, "BAD_REQUEST"),
+                status_code=exc.status_code,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+
+async def healthz(request: Request) -> Response:
+    """The process is alive; says nothing about its dependencies."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready to serve: DynamoDB answers within the readiness timeout."""
+    deps: AppDeps = request.state.deps
+    try:
+        async with asyncio.timeout(deps.settings.readiness_timeout_seconds):
+            await deps.clients.dynamodb.describe_table(TableName=deps.store.platforms.table)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", never a 500
+        log.warning("readiness check failed: DynamoDB: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "dynamodb": "unreachable"}, 503)
+    return JSONResponse({"status": "ready", "dynamodb": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        async with open_clients(settings) as clients:
+            store = Store.create(clients, settings.names)
+            yield {"deps": AppDeps(settings=settings, clients=clients, store=store)}
+
+    view = GraphQLView(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allowed_origins=settings.cors_origins,
+    )
+    middleware: list[Middleware] = [
+        Middleware(RequestContextMiddleware),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+            max_age=600,
+        ),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+    routes: list[Any] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

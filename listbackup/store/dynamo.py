@@ -1,0 +1,133 @@
+"""DynamoDB plumbing shared by the table stores: (de)serialisation, batching, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from listbackup.errors import ConflictError, InfrastructureError
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+Key = dict[str, Any]
+
+#: BatchGetItem takes at most 100 keys a call; BatchWriteItem 25 requests.
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+_MAX_ATTEMPTS = 8
+_BASE_DELAY = 0.05
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain dict to DynamoDB's attribute-value form; None values are left out."""
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn botocore failures into domain errors at the store's edge."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ConditionalCheckFailedException", "TransactionConflictException"):
+            raise ConflictError("The item was changed by someone else; try again.") from exc
+        raise InfrastructureError(f"DynamoDB {action} failed: {code}") from exc
+    except BotoCoreError as exc:
+        raise InfrastructureError(f"DynamoDB {action} failed: {type(exc).__name__}") from exc
+
+
+def _chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+async def _backoff(attempt: int) -> None:
+    # Full jitter: spreads retries of concurrent requests apart.
+    await asyncio.sleep(random.uniform(0, _BASE_DELAY * 2**attempt))  # noqa: S311
+
+
+async def batch_get(
+    client: DynamoDBClient, requests: Mapping[str, Sequence[Key]]
+) -> dict[str, list[Item]]:
+    """Fetch keys from one or more tables, ≤ 100 keys a call, retrying UnprocessedKeys.
+
+    Keys of several tables share a call. Returns each table's found items, in no
+    particular order; callers match them to keys.
+    """
+    pending = [(table, to_item(key)) for table, keys in requests.items() for key in keys]
+    found: dict[str, list[Item]] = {table: [] for table in requests}
+    for chunk in _chunks(pending, BATCH_GET_LIMIT):
+        request: dict[str, Any] = {}
+        for table, key in chunk:
+            request.setdefault(table, {"Keys": []})["Keys"].append(key)
+        attempt = 0
+        while request:
+            with translate_errors("BatchGetItem"):
+                response = await client.batch_get_item(RequestItems=request)
+            for table, items in response.get("Responses", {}).items():
+                found[table].extend(from_item(item) for item in items)
+            request = dict(response.get("UnprocessedKeys") or {})
+            if request:
+                attempt += 1
+                if attempt >= _MAX_ATTEMPTS:
+                    raise InfrastructureError(
+                        "DynamoDB BatchGetItem kept returning unprocessed keys"
+                    )
+                await _backoff(attempt)
+    return found
+
+
+async def batch_write(
+    client: DynamoDBClient,
+    table: str,
+    *,
+    puts: Sequence[Mapping[str, Any]] = (),
+    deletes: Sequence[Key] = (),
+) -> None:
+    """Put and delete items, ≤ 25 requests a call, retrying UnprocessedItems."""
+    writes: list[dict[str, Any]] = [{"PutRequest": {"Item": to_item(item)}} for item in puts]
+    writes += [{"DeleteRequest": {"Key": to_item(key)}} for key in deletes]
+    for chunk in _chunks(writes, BATCH_WRITE_LIMIT):
+        request: dict[str, Any] = {table: list(chunk)}
+        attempt = 0
+        while request:
+            with translate_errors("BatchWriteItem"):
+                response = await client.batch_write_item(RequestItems=request)
+            request = dict(response.get("UnprocessedItems") or {})
+            if request:
+                attempt += 1
+                if attempt >= _MAX_ATTEMPTS:
+                    raise InfrastructureError(
+                        "DynamoDB BatchWriteItem kept returning unprocessed items"
+                    )
+                await _backoff(attempt)
+
+
+async def paginate(client: DynamoDBClient, operation: str, **kwargs: Any) -> AsyncIterator[Item]:
+    """Every item of a Query or Scan, page after page."""
+    method = client.query if operation == "query" else client.scan
+    while True:
+        with translate_errors(operation):
+            response = await method(**kwargs)
+        for item in response.get("Items", []):
+            yield from_item(item)
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        kwargs["ExclusiveStartKey"] = last

@@ -1,0 +1,97 @@
+"""Test fixtures.
+
+One moto server, one bootstrap and one app server serve the whole session (all on one
+event loop); between tests :func:`tests.aws_state.wipe` deletes every item, user, object
+and message, so each test starts from a freshly seeded stack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+from listbackup.aws import AwsClients, open_clients
+from listbackup.bootstrap import BootstrapReport, bootstrap
+from listbackup.config import Settings, load_settings
+from listbackup.server import create_app
+from tests.aws_state import wipe
+from tests.helpers import live_server
+
+TEST_ENV = {
+    "LISTBACKUP_STAGE": "test",
+    "LISTBACKUP_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+# moto's werkzeug logs every request; that drowns out what a failing test logged.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in TEST_ENV.items():
+            mp.setenv(name, value)
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+        for name in ("LISTBACKUP_GRAPHIQL", "LISTBACKUP_CORS_ORIGINS", "AWS_PROFILE"):
+            mp.delenv(name, raising=False)
+        yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_settings(moto_endpoint: str) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+async def clients(base_settings: Settings) -> AsyncIterator[AwsClients]:
+    async with open_clients(base_settings) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+async def stack(clients: AwsClients, base_settings: Settings) -> BootstrapReport:
+    """Every resource of the spec, created once for the session."""
+    return await bootstrap(clients, base_settings)
+
+
+@pytest.fixture(scope="session")
+def settings(base_settings: Settings, stack: BootstrapReport) -> Settings:
+    return base_settings.model_copy(
+        update={
+            "cognito_user_pool_id": stack.user_pool_id,
+            "cognito_client_id": stack.user_pool_client_id,
+        }
+    )
+
+
+@pytest.fixture
+async def aws(
+    clients: AwsClients, settings: Settings, stack: BootstrapReport
+) -> AsyncIterator[AwsClients]:
+    """The AWS clients, on a stack that holds nothing but the seeded catalogue."""
+    yield clients
+    await wipe(clients, settings, stack.user_pool_id)
+
+
+@pytest.fixture(scope="session")
+async def app_url(settings: Settings) -> AsyncIterator[str]:
+    async with live_server(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def client(app_url: str, aws: AwsClients) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app_url, timeout=10) as http:
+        yield http

@@ -1,0 +1,60 @@
+"""Shared test helpers: a live uvicorn server and a GraphQL call over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class _TestServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Leave pytest's own signal handling alone.
+        yield
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port in this event loop; yield its base URL."""
+    server = _TestServer(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # startup failed: raise its error here
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """POST a GraphQL document; return the decoded body (asserting a JSON answer)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
