@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -70,7 +71,14 @@ def _print(text: str) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit
+    # (not the default handler) lets the moto child be stopped on the way out.
+    raise SystemExit(128 + signum)
+
+
 def _dev(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with devstack.moto_server() as endpoint:
         devstack.apply_dev_environment(endpoint)
         settings = load_settings()

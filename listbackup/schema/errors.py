@@ -14,7 +14,7 @@ from typing import Any
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import ExecutionResult
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 
 from listbackup.errors import DomainError
 from listbackup.logs import request_id_var
@@ -63,8 +63,23 @@ def _copy(
 
 
 class ErrorEdge(SchemaExtension):
+    """Formats the errors of single results (HTTP) and of streamed ones (WebSocket)."""
+
+    def __init__(self) -> None:
+        self._streamed = False
+
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
-        result = self.execution_context.result
-        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
-            result.errors = [format_error(e) for e in result.errors]
+        if not self._streamed:
+            _format_result(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        self._streamed = True
+        _format_result(result)
+        yield None
+
+
+def _format_result(result: object) -> None:
+    if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+        result.errors = [format_error(e) for e in result.errors]

@@ -1,0 +1,240 @@
+"""The HTTP edge: health, readiness, request ids, limits, CORS, GraphiQL, error masking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from listbackup.config import Settings
+from listbackup.devstack import free_port
+from listbackup.schema import MAX_ALIASES
+from listbackup.server import create_app
+from tests.helpers import error_codes, gql, live_server
+
+
+async def test_healthz_answers_without_touching_aws(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_when_dynamodb_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "dynamodb": "ok"}
+
+
+async def test_readyz_is_503_when_dynamodb_is_unreachable(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing listens on this port: every DynamoDB call fails to connect.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port('127.0.0.1')}")
+    app = create_app(settings.model_copy(update={"readiness_timeout_seconds": 1.0}))
+
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        ready = await http.get("/readyz")
+        alive = await http.get("/healthz")
+
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "dynamodb": "unreachable"}
+    assert alive.status_code == 200
+
+
+async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
+    first = await client.get("/healthz")
+    second = await client.get("/healthz")
+
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_a_sane_incoming_request_id_is_kept_and_a_hostile_one_replaced(
+    client: httpx.AsyncClient,
+) -> None:
+    kept = await client.get("/healthz", headers={"X-Request-ID": "trace-abc-12345"})
+    replaced = await client.get("/healthz", headers={"X-Request-ID": "bad id <script>{}"})
+
+    assert kept.headers["x-request-id"] == "trace-abc-12345"
+    assert replaced.headers["x-request-id"] != "bad id <script>{}"
+    assert len(replaced.headers["x-request-id"]) == 32
+
+
+async def test_logs_are_json_lines_with_the_request_id(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="listbackup.access"):
+        response = await client.get("/healthz", headers={"X-Request-ID": "trace-log-12345"})
+
+    access = [r for r in caplog.records if r.name == "listbackup.access"]
+    assert response.status_code == 200
+    assert access
+    assert access[-1].__dict__["status"] == 200
+    assert access[-1].__dict__["path"] == "/healthz"
+    assert access[-1].__dict__["duration_ms"] >= 0
+
+
+async def test_declared_oversized_body_is_refused_with_413(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    query = "{ platforms { slug } }" + " " * settings.max_body_bytes
+
+    response = await client.post("/graphql", json={"query": query})
+
+    assert response.status_code == 413
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+    assert response.json()["errors"][0]["extensions"]["reason"] == "BODY_TOO_LARGE"
+
+
+async def test_streamed_oversized_body_is_refused_with_413(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ platforms { slug } }", "pad": "'
+        for _ in range(settings.max_body_bytes // 65536 + 2):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = await client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["reason"] == "BODY_TOO_LARGE"
+
+
+async def test_graphql_over_get(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/graphql", params={"query": '{ platform(slug: "stripe") { name } }'}
+    )
+
+    assert response.json() == {"data": {"platform": {"name": "Stripe"}}}
+
+
+async def test_mutations_over_get_are_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "mutation { x }"})
+
+    assert response.status_code == 400
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "Unable to parse request body as JSON"),
+        (b'{"variables": {}}', "No GraphQL query found in the request"),
+    ],
+)
+async def test_malformed_requests_are_400_with_a_code(
+    client: httpx.AsyncClient, content: bytes, message: str
+) -> None:
+    response = await client.post(
+        "/graphql", content=content, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"][0]["message"] == message
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+async def test_syntax_error_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "{ platforms { slug ")
+
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["reason"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_unknown_field_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "{ platforms { slug secretSauce } }")
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["reason"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "secretSauce" in body["errors"][0]["message"]
+
+
+async def test_wrong_variable_type_is_bad_user_input(client: httpx.AsyncClient) -> None:
+    body = await gql(client, "query($s: String!) { platform(slug: $s) { slug } }", {"s": 42})
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_too_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
+    aliases = " ".join(f"a{i}: platforms {{ slug }}" for i in range(MAX_ALIASES + 1))
+    body = await gql(client, f"{{ {aliases} }}")
+
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_unexpected_failures_are_masked_and_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Tables under this prefix do not exist: DynamoDB answers ResourceNotFoundException.
+    app = create_app(settings.model_copy(update={"resource_prefix": "no-such-stack"}))
+
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        with caplog.at_level(logging.ERROR):
+            response = await http.post("/graphql", json={"query": "{ platforms { slug } }"})
+
+    body = response.json()
+    error = body["errors"][0]
+    assert response.status_code == 200
+    assert body["data"] is None
+    assert error["message"] == "Internal server error."
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": response.headers["x-request-id"],
+    }
+    assert "ResourceNotFound" not in response.text
+    assert "Traceback" not in response.text
+    logged = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert "ResourceNotFoundException" in caplog.text
+
+
+async def test_cors_preflight_allows_configured_origins_only(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cors_origins": ("https://app.example.com",)}))
+    preflight = {"Access-Control-Request-Method": "POST"}
+
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        allowed = await http.options(
+            "/graphql", headers={**preflight, "Origin": "https://app.example.com"}
+        )
+        refused = await http.options(
+            "/graphql", headers={**preflight, "Origin": "https://evil.example.com"}
+        )
+
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_graphiql_is_served_to_browsers_when_enabled(settings: Settings) -> None:
+    on = create_app(settings.model_copy(update={"graphiql": True}))
+    off = create_app(settings.model_copy(update={"graphiql": False}))
+    browser = {"Accept": "text/html"}
+
+    async with live_server(on) as url, httpx.AsyncClient(base_url=url) as http:
+        page = await http.get("/graphql", headers=browser)
+    async with live_server(off) as url, httpx.AsyncClient(base_url=url) as http:
+        missing = await http.get("/graphql", headers=browser)
+
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+    assert missing.status_code == 404
+
+
+async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/nope")).status_code == 404
+    assert (await client.put("/graphql", json={})).status_code == 405
