@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy listbackup tests bench
+	$(BIN)/mypy listbackup tests $(wildcard bench/*.py)
 
 imports: install
 	$(BIN)/lint-imports
@@ -55,8 +55,9 @@ schema-check: install
 pytest: install
 	$(BIN)/pytest --cov --cov-report=term -q
 
+# Benchmarks print their figures; docs/performance.md records them.
 bench: install
-	$(BIN)/python bench/nested_reads.py
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .coverage

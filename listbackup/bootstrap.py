@@ -196,13 +196,11 @@ async def _rule(
     name = names.rule(rule)
     bus = "default" if rule.schedule else names.event_bus()
     try:
-        await events.describe_rule(Name=name, EventBusName=bus)
+        rule_arn = (await events.describe_rule(Name=name, EventBusName=bus))["Arn"]
         created = False
     except ClientError as exc:
         if _error_code(exc) != "ResourceNotFoundException":
             raise
-        created = True
-    if created:
         definition: dict[str, Any] = {
             "Name": name,
             "EventBusName": bus,
@@ -214,11 +212,14 @@ async def _rule(
         if rule.event_pattern:
             definition["EventPattern"] = json.dumps(rule.event_pattern)
         rule_arn = (await events.put_rule(**definition))["RuleArn"]
-        target: TargetTypeDef = {"Id": "queue", "Arn": queue_arns[rule.target_queue]}
-        if rule.message_group_id:
-            target["SqsParameters"] = {"MessageGroupId": rule.message_group_id}
-        await events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
-        await _allow_rule_to_send(clients, names, rule, rule_arn)
+        created = True
+    # Target and queue policy are (re)applied every time: the queue may have been
+    # recreated since the rule was, and both calls are idempotent.
+    target: TargetTypeDef = {"Id": "queue", "Arn": queue_arns[rule.target_queue]}
+    if rule.message_group_id:
+        target["SqsParameters"] = {"MessageGroupId": rule.message_group_id}
+    await events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
+    await _allow_rule_to_send(clients, names, rule, rule_arn)
     report.note(f"rule {name}", created)
 
 

@@ -19,7 +19,11 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
+        validate_by_name=True,
     )
 
     #: Deployment stage (dev, staging, production...); every AWS resource name derives from it.

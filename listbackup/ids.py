@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 _MAX_ID_LENGTH = 512
+_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # The kinds of object a global ID can name.
 PLATFORM = "Platform"
@@ -21,7 +23,8 @@ def encode(kind: str, key: str) -> str:
 
 def decode(global_id: str) -> tuple[str, str] | None:
     """Return ``(kind, key)``, or None for anything that is not one of our IDs."""
-    if not global_id or len(global_id) > _MAX_ID_LENGTH:
+    # One ID per object: no padding, whitespace or characters base64 would skip.
+    if len(global_id) > _MAX_ID_LENGTH or not _ALPHABET.match(global_id):
         return None
     try:
         padded = global_id + "=" * (-len(global_id) % 4)

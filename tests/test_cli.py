@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_CHECK = ROOT.parent / "shared" / "contract" / "check.py"
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "listbackup", *args],
         env=env,
@@ -50,8 +52,13 @@ def test_schema_meets_the_contract_for_the_foundation_and_the_catalogue() -> Non
 
     unsatisfied = result.stdout.splitlines()
     assert "[foundation]" not in result.stdout
-    catalogue = ("  Platform.", "  Platform implements", "  CredentialField.", "  PlatformDataType.",
-                 "  Query.platform")
+    catalogue = (
+        "  Platform.",
+        "  Platform implements",
+        "  CredentialField.",
+        "  PlatformDataType.",
+        "  Query.platform",
+    )
     assert [line for line in unsatisfied if line.startswith(catalogue)] == []
 
 
@@ -84,7 +91,11 @@ def test_bad_settings_stop_start_up_with_one_line(
 
 
 def test_bootstrap_command_creates_then_finds_everything(moto_endpoint: str) -> None:
-    env = {**os.environ, "LISTBACKUP_RESOURCE_PREFIX": "lbcli-boot", "LISTBACKUP_LOG_LEVEL": "ERROR"}
+    env = {
+        **os.environ,
+        "LISTBACKUP_RESOURCE_PREFIX": "lbcli-boot",
+        "LISTBACKUP_LOG_LEVEL": "ERROR",
+    }
 
     first = run_cli("bootstrap", env=env)
     second = run_cli("bootstrap", env=env)
@@ -94,7 +105,9 @@ def test_bootstrap_command_creates_then_finds_everything(moto_endpoint: str) -> 
     assert "created  table lbcli-boot-platforms" in first.stdout
     assert "created " not in second.stdout
     assert "exists   table lbcli-boot-platforms" in second.stdout
-    pool_lines = [line for line in first.stdout.splitlines() if line.startswith("LISTBACKUP_COGNITO")]
+    pool_lines = [
+        line for line in first.stdout.splitlines() if line.startswith("LISTBACKUP_COGNITO")
+    ]
     assert len(pool_lines) == 2
     assert pool_lines == [
         line for line in second.stdout.splitlines() if line.startswith("LISTBACKUP_COGNITO")

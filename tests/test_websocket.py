@@ -44,7 +44,11 @@ async def test_graphql_transport_ws_errors_carry_codes(app_url: str) -> None:
         await receive(ws)
         await send(
             ws,
-            {"id": "2", "type": "subscribe", "payload": {"query": '{ platform(slug: "x") { slug } }'}},
+            {
+                "id": "2",
+                "type": "subscribe",
+                "payload": {"query": '{ platform(slug: "x") { slug } }'},
+            },
         )
 
         message = await receive(ws)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -70,7 +71,16 @@ async def batch_get(
     Keys of several tables share a call. Returns each table's found items, in no
     particular order; callers match them to keys.
     """
-    pending = [(table, to_item(key)) for table, keys in requests.items() for key in keys]
+    pending: list[tuple[str, dict[str, Any]]] = []
+    seen: set[tuple[str, str]] = set()
+    for table, keys in requests.items():
+        for key in keys:
+            item = to_item(key)
+            # DynamoDB refuses a call that names the same key twice.
+            marker = (table, json.dumps(item, sort_keys=True))
+            if marker not in seen:
+                seen.add(marker)
+                pending.append((table, item))
     found: dict[str, list[Item]] = {table: [] for table in requests}
     for chunk in _chunks(pending, BATCH_GET_LIMIT):
         request: dict[str, Any] = {}

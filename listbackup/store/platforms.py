@@ -21,7 +21,7 @@ class PlatformStore:
 
     async def get_many(self, slugs: Sequence[str]) -> list[Platform | None]:
         """Platforms in the order of ``slugs``; None where a slug is unknown."""
-        found = await batch_get(self._client, {self.table: [{"slug": s} for s in set(slugs)]})
+        found = await batch_get(self._client, {self.table: [{"slug": s} for s in slugs]})
         by_slug = {item["slug"]: _to_model(item) for item in found[self.table]}
         return [by_slug.get(slug) for slug in slugs]
 
