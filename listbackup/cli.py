@@ -51,11 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument(
-        "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-* headers (comma-separated, or *)",
-    )
     serve.set_defaults(run=_serve)
 
     boot = commands.add_parser("bootstrap", help="create missing AWS resources, seed the catalogue")
@@ -89,11 +84,19 @@ def _dev(args: argparse.Namespace) -> int:
             update={
                 "cognito_user_pool_id": report.user_pool_id,
                 "cognito_client_id": report.user_pool_client_id,
+                # moto signs tokens with its own key and serves it here, not at Cognito's URL.
+                "cognito_jwks_url": devstack.jwks_url(endpoint, report.user_pool_id),
             }
         )
         url = f"http://{args.host}:{args.port}/graphql"
         server = _ReadyServer(
-            uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_config=None),
+            uvicorn.Config(
+                create_app(settings),
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                proxy_headers=False,
+            ),
             ready_line=f"ListBackup is ready. GraphiQL: {url}  (Ctrl-C stops everything)",
         )
         server.run()
@@ -115,6 +118,7 @@ class _ReadyServer(uvicorn.Server):
 
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()  # fail fast, before uvicorn forks workers
+    settings.require_identity()
     logs.configure(settings.log_level)
     uvicorn.run(
         "listbackup.cli:app_from_environment",
@@ -122,8 +126,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        # The app applies X-Forwarded-For from LISTBACKUP_TRUSTED_PROXIES itself.
+        proxy_headers=False,
         log_config=None,
     )
     return 0

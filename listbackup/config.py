@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from listbackup.resources import Names
 
 ENV_PREFIX = "LISTBACKUP_"
+#: Stages that only ever run on a developer's machine or in tests, never in AWS.
+LOCAL_STAGES = frozenset({"local", "test"})
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -38,6 +42,13 @@ class Settings(BaseSettings):
     data_bucket: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$")
     cognito_user_pool_id: str | None = Field(default=None, pattern=r"^[\w-]+_[0-9a-zA-Z]+$")
     cognito_client_id: str | None = Field(default=None, pattern=r"^[\w+]+$")
+    #: Where to fetch the pool's signing keys instead of Cognito's own URL. Only for the
+    #: embedded local stack: refused unless the stage is local and the URL is loopback.
+    cognito_jwks_url: str | None = None
+    #: Confirm new users at once (no emailed code). On by default only in `listbackup dev`.
+    auto_confirm: bool = False
+    #: Proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Origins allowed by CORS and for WebSocket handshakes, comma-separated.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     graphiql: bool = False
@@ -47,12 +58,35 @@ class Settings(BaseSettings):
     #: How long /readyz waits for DynamoDB before answering 503.
     readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _jwks_override_only_locally(self) -> Settings:
+        url = self.cognito_jwks_url
+        if url is None:
+            return self
+        host = urlsplit(url).hostname or ""
+        if self.stage not in LOCAL_STAGES or host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                "LISTBACKUP_COGNITO_JWKS_URL is only for the local stack: it needs a local "
+                f"stage ({', '.join(sorted(LOCAL_STAGES))}) and a loopback URL"
+            )
+        return self
 
     @field_validator("cors_origins")
     @classmethod
@@ -74,6 +108,17 @@ class Settings(BaseSettings):
     def names(self) -> Names:
         return Names(prefix=self.prefix, bucket_name=self.bucket)
 
+    def require_identity(self) -> tuple[str, str]:
+        """The Cognito pool and client ids the API cannot serve without."""
+        missing = [
+            f"missing setting {ENV_PREFIX}{name.upper()}"
+            for name in ("cognito_user_pool_id", "cognito_client_id")
+            if not getattr(self, name)
+        ]
+        if missing or not self.cognito_user_pool_id or not self.cognito_client_id:
+            raise SettingsError("; ".join(missing))
+        return self.cognito_user_pool_id, self.cognito_client_id
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment (plus explicit overrides); raise SettingsError naming the culprit."""
@@ -86,6 +131,9 @@ def load_settings(**overrides: object) -> Settings:
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
+        if not error["loc"]:  # a model-level check: its message names the setting
+            problems.append(f"invalid settings: {error['msg'].removeprefix('Value error, ')}")
+            continue
         name = "_".join(str(part) for part in error["loc"]).upper()
         if not name.startswith(ENV_PREFIX):
             name = ENV_PREFIX + name

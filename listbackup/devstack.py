@@ -23,6 +23,8 @@ DEV_DEFAULTS = {
     "LISTBACKUP_STAGE": "local",
     "LISTBACKUP_REGION": "us-east-1",
     "LISTBACKUP_GRAPHIQL": "true",
+    # No email leaves the local stack: new users are confirmed at once.
+    "LISTBACKUP_AUTO_CONFIRM": "true",
     "LISTBACKUP_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
 }
 #: moto accepts any credentials; fixed fake ones keep real ones out of the local stack.
@@ -96,3 +98,8 @@ def apply_dev_environment(endpoint: str) -> None:
         os.environ.setdefault(name, value)
     os.environ.update(DEV_CREDENTIALS)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
+def jwks_url(endpoint: str, user_pool_id: str) -> str:
+    """Where moto serves the signing keys of a user pool."""
+    return f"{endpoint}/{user_pool_id}/.well-known/jwks.json"

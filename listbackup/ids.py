@@ -14,6 +14,9 @@ _ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # The kinds of object a global ID can name.
 PLATFORM = "Platform"
+USER = "User"
+ACCOUNT = "Account"
+INVITATION = "Invitation"
 
 
 def encode(kind: str, key: str) -> str:

@@ -92,6 +92,14 @@ class UserPool:
     refresh_token_days: int = 30
     auth_flows: tuple[str, ...] = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 
+    @property
+    def password_rule(self) -> str:
+        """The password policy in words, as users are told it."""
+        return (
+            f"Passwords need at least {self.password_min_length} characters, with an "
+            "upper-case letter, a lower-case letter, a digit and a symbol."
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceSpec:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
+import httpx
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,7 +20,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UnsetType
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings
 from listbackup.context import AppDeps, Context
@@ -30,6 +35,8 @@ from listbackup.middleware import (
 )
 from listbackup.schema import build_schema
 from listbackup.store import Store
+from listbackup.store.cognito import IdentityProvider
+from listbackup.store.events import EventPublisher
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,14 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(request.state.deps, request, response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """graphql-transport-ws and graphql-ws carry the token in connection_init."""
+        params = context.connection_params or {}
+        token = params.get("authorization") or params.get("Authorization")
+        if isinstance(token, str):
+            context.authorization = token
+        return UnsetType()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,12 +95,34 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "dynamodb": "ok"})
 
 
-def create_app(settings: Settings) -> Starlette:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
+    """The ASGI app. ``clock`` is injectable so tests can move time."""
+    pool_id, client_id = settings.require_identity()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        async with open_clients(settings) as clients:
-            store = Store.create(clients, settings.names)
-            yield {"deps": AppDeps(settings=settings, clients=clients, store=store)}
+        async with open_clients(settings) as clients, httpx.AsyncClient() as http:
+            names = settings.names
+            deps = AppDeps(
+                settings=settings,
+                clients=clients,
+                store=Store.create(clients, names),
+                idp=IdentityProvider(clients.cognito, user_pool_id=pool_id, client_id=client_id),
+                events=EventPublisher(clients.events, names.event_bus()),
+                verifier=TokenVerifier(
+                    http=http,
+                    issuer=issuer(settings.region, pool_id),
+                    client_id=client_id,
+                    jwks_url=settings.cognito_jwks_url,
+                ),
+                http=http,
+                clock=clock,
+            )
+            yield {"deps": deps}
 
     view = GraphQLView(
         build_schema(),
@@ -94,6 +131,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     middleware: list[Middleware] = [
         Middleware(RequestContextMiddleware),
+        # The client's address for rate limits: X-Forwarded-For only from trusted proxies.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 from listbackup.aws import AwsClients, open_clients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings, load_settings
+from listbackup.devstack import jwks_url
 from listbackup.server import create_app
 from tests.aws_state import wipe
 from tests.helpers import live_server
@@ -67,11 +68,12 @@ async def stack(clients: AwsClients, base_settings: Settings) -> BootstrapReport
 
 
 @pytest.fixture(scope="session")
-def settings(base_settings: Settings, stack: BootstrapReport) -> Settings:
+def settings(base_settings: Settings, stack: BootstrapReport, moto_endpoint: str) -> Settings:
     return base_settings.model_copy(
         update={
             "cognito_user_pool_id": stack.user_pool_id,
             "cognito_client_id": stack.user_pool_client_id,
+            "cognito_jwks_url": jwks_url(moto_endpoint, stack.user_pool_id),
         }
     )
 

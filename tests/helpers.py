@@ -23,7 +23,9 @@ class _TestServer(uvicorn.Server):
 async def live_server(app: ASGIApp) -> AsyncIterator[str]:
     """Serve ``app`` on a free loopback port in this event loop; yield its base URL."""
     server = _TestServer(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -58,3 +60,55 @@ async def gql(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+PASSWORD = "Passw0rd!x"
+
+SIGN_UP = """
+mutation($input: SignUpInput!) { signUp(input: $input) { userConfirmed userId } }
+"""
+CONFIRM = 'mutation($e: String!) { confirmSignUp(email: $e, code: "123456") }'
+SIGN_IN = """
+mutation($e: String!, $p: String!) {
+  signIn(email: $e, password: $p) {
+    accessToken idToken refreshToken expiresIn
+    user { id email name lastLoginAt }
+  }
+}
+"""
+
+
+async def sign_up(
+    client: httpx.AsyncClient,
+    email: str,
+    *,
+    password: str = PASSWORD,
+    name: str = "Ada Lovelace",
+    confirm: bool = True,
+    **extra: str,
+) -> dict[str, Any]:
+    """Sign up over the API (and confirm: moto accepts any code); return signUp's payload."""
+    body = await gql(
+        client, SIGN_UP, {"input": {"email": email, "password": password, "name": name, **extra}}
+    )
+    assert "errors" not in body, body
+    if confirm and not body["data"]["signUp"]["userConfirmed"]:
+        confirmed = await gql(client, CONFIRM, {"e": email})
+        assert confirmed == {"data": {"confirmSignUp": True}}, confirmed
+    payload: dict[str, Any] = body["data"]["signUp"]
+    return payload
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    body = await gql(client, SIGN_IN, {"e": email, "p": password})
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["signIn"]
+    return payload
+
+
+async def new_user(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
+    """A confirmed, signed-in user: the signIn payload (tokens and user)."""
+    await sign_up(client, email)
+    return await sign_in(client, email)

@@ -14,11 +14,13 @@ from strawberry.types import ExecutionContext
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.platforms import PlatformQuery
+from listbackup.schema.types.users import IdentityMutation, IdentityQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 
-Query = merge_types("Query", (NodeQuery, PlatformQuery))
+Query = merge_types("Query", (IdentityQuery, NodeQuery, PlatformQuery))
+Mutation = merge_types("Mutation", (IdentityMutation,))
 
 
 class Schema(strawberry.Schema):
@@ -31,6 +33,7 @@ class Schema(strawberry.Schema):
 def build_schema(**kwargs: Any) -> strawberry.Schema:
     return Schema(
         query=Query,
+        mutation=Mutation,
         extensions=[
             # Factories: Strawberry builds fresh extension instances for every operation.
             partial(QueryDepthLimiter, max_depth=MAX_DEPTH),

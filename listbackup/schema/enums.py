@@ -2,10 +2,24 @@
 
 import strawberry
 
-from listbackup.models import platforms
+from listbackup.models import accounts, invitations, platforms
 
 # strawberry.enum marks the model's enum class itself, so models flow into the schema as-is.
 AuthType = platforms.AuthType
 Frequency = platforms.Frequency
-for _enum in (AuthType, Frequency):
+Role = accounts.Role
+Permission = accounts.Permission
+AccountStatus = accounts.AccountStatus
+MembershipStatus = accounts.MembershipStatus
+InvitationStatus = invitations.InvitationStatus
+
+for _enum in (
+    AuthType,
+    Frequency,
+    Role,
+    Permission,
+    AccountStatus,
+    MembershipStatus,
+    InvitationStatus,
+):
     strawberry.enum(_enum, name=_enum.__name__)

@@ -25,9 +25,14 @@ def register(model: type, wrap: Callable[[Any], Node]) -> None:
     _WRAPPERS[model] = wrap
 
 
+def wrap(model: object) -> Any:
+    """The schema type for a model, through its registered ``from_model``."""
+    return _WRAPPERS[type(model)](model)
+
+
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any object the viewer may see, by its ID.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
-        model = await nodes.node(info.context, node_id=id)
-        return _WRAPPERS[type(model)](model)
+        found: Node = wrap(await nodes.node(info.context, node_id=id))
+        return found

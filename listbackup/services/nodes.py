@@ -7,26 +7,47 @@ from collections.abc import Awaitable, Callable
 from listbackup import ids
 from listbackup.errors import NotFoundError
 from listbackup.loaders import Loaders
+from listbackup.models.accounts import Account
 from listbackup.models.platforms import Platform
-from listbackup.services import platforms
+from listbackup.models.users import Principal, User
+from listbackup.services import access, platforms, users
 
-Node = Platform
+Node = Platform | User | Account
+_Getter = Callable[[Loaders, Principal | None, str], Awaitable[Node]]
+NO_NODE = "No node with that id."
 
 
-async def _platform(loaders: Loaders, key: str) -> Node:
+async def _platform(loaders: Loaders, principal: Principal | None, key: str) -> Node:
     return await platforms.get(loaders=loaders, slug=key)
 
 
-_GETTERS: dict[str, Callable[[Loaders, str], Awaitable[Node]]] = {ids.PLATFORM: _platform}
+async def _user(loaders: Loaders, principal: Principal | None, key: str) -> Node:
+    if principal is None:
+        raise NotFoundError(NO_NODE)
+    return await users.get(loaders=loaders, principal=principal, user_id=key)
 
 
-async def get(*, loaders: Loaders, node_id: str) -> Node:
+async def _account(loaders: Loaders, principal: Principal | None, key: str) -> Node:
+    if principal is None:
+        raise NotFoundError(NO_NODE)
+    account, _ = await access.visible_account(loaders=loaders, principal=principal, account_id=key)
+    return account
+
+
+_GETTERS: dict[str, _Getter] = {
+    ids.PLATFORM: _platform,
+    ids.USER: _user,
+    ids.ACCOUNT: _account,
+}
+
+
+async def get(*, loaders: Loaders, principal: Principal | None, node_id: str) -> Node:
     """The object behind ``node_id``; NOT_FOUND for malformed, unknown or invisible IDs."""
     decoded = ids.decode(node_id)
     getter = _GETTERS.get(decoded[0]) if decoded else None
     if decoded is None or getter is None:
-        raise NotFoundError("No node with that id.")
+        raise NotFoundError(NO_NODE)
     try:
-        return await getter(loaders, decoded[1])
+        return await getter(loaders, principal, decoded[1])
     except NotFoundError:
-        raise NotFoundError("No node with that id.") from None
+        raise NotFoundError(NO_NODE) from None

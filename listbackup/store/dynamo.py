@@ -7,6 +7,7 @@ import json
 import random
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -141,3 +142,44 @@ async def paginate(client: DynamoDBClient, operation: str, **kwargs: Any) -> Asy
         if not last:
             return
         kwargs["ExclusiveStartKey"] = last
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps are stored as UTC ISO-8601 strings, so they sort as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def optional_time(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+async def transact_write(client: DynamoDBClient, items: Sequence[Mapping[str, Any]]) -> None:
+    """All of ``items`` or none of them (at most 100 per transaction)."""
+    try:
+        await client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+            raise ConflictError("The item was changed by someone else; try again.") from exc
+        raise InfrastructureError(f"DynamoDB TransactWriteItems failed: {code}") from exc
+    except BotoCoreError as exc:
+        raise InfrastructureError(
+            f"DynamoDB TransactWriteItems failed: {type(exc).__name__}"
+        ) from exc
+
+
+def put_new(table: str, item: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A transaction Put that fails if an item with the same key exists."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(#k)",
+            "ExpressionAttributeNames": {"#k": key},
+        }
+    }

@@ -1,0 +1,118 @@
+"""Verifies Cognito access tokens: RS256 only, key by ``kid`` from the pool's JWKS.
+
+The JWKS is fetched once and cached; an unknown ``kid`` triggers at most one re-fetch
+every 10 seconds, so forged ``kid`` values cannot make us hammer Cognito. Every failure
+is an :class:`UnauthenticatedError`, whatever went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from listbackup.errors import UnauthenticatedError
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "RS256"
+LEEWAY_SECONDS = 30
+REFETCH_INTERVAL_SECONDS = 10.0
+_MAX_TOKEN_LENGTH = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    subject: str
+    token: str
+
+
+def issuer(region: str, user_pool_id: str) -> str:
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        issuer: str,
+        client_id: str,
+        jwks_url: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self.issuer = issuer
+        self.client_id = client_id
+        self.jwks_url = jwks_url or f"{issuer}/.well-known/jwks.json"
+        self._monotonic = monotonic
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._fetched_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def verify(self, token: str) -> Claims:
+        unauthenticated = UnauthenticatedError("The access token is not valid.")
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
+            raise unauthenticated
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError:
+            raise unauthenticated from None
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+            raise unauthenticated
+        key = await self._key(kid)
+        if key is None:
+            raise unauthenticated
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                options={
+                    "verify_aud": False,  # access tokens carry client_id, not aud
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "leeway": LEEWAY_SECONDS,
+                },
+            )
+        except JOSEError:
+            raise unauthenticated from None
+        if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
+            raise unauthenticated
+        return Claims(subject=str(claims["sub"]), token=token)
+
+    async def _key(self, kid: str) -> dict[str, Any] | None:
+        if kid in self._keys:
+            return self._keys[kid]
+        async with self._lock:
+            if kid not in self._keys and self._may_fetch():
+                await self._fetch()
+        return self._keys.get(kid)
+
+    def _may_fetch(self) -> bool:
+        return (
+            self._fetched_at is None
+            or self._monotonic() - self._fetched_at >= REFETCH_INTERVAL_SECONDS
+        )
+
+    async def _fetch(self) -> None:
+        self._fetched_at = self._monotonic()
+        try:
+            response = await self._http.get(self.jwks_url, timeout=5.0)
+            response.raise_for_status()
+            keys = response.json()["keys"]
+            self._keys = {
+                k["kid"]: k for k in keys if k.get("kty") == "RSA" and isinstance(k.get("kid"), str)
+            }
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            log.error("could not fetch the JWKS from %s: %s", self.jwks_url, type(exc).__name__)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from listbackup.context import Context
+from listbackup.models.accounts import Account, Membership
+from listbackup.models.invitations import Invitation
+from listbackup.models.users import ProfileChanges, User
+from listbackup.services import users
+from listbackup.store.pages import Page
+
+
+async def viewer(ctx: Context) -> User:
+    return (await ctx.principal()).user
+
+
+async def update_profile(ctx: Context, *, changes: ProfileChanges) -> User:
+    return await users.update_profile(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        changes=changes,
+        now=ctx.now(),
+    )
+
+
+async def user(ctx: Context, *, user_id: str) -> User:
+    return await users.get(loaders=ctx.loaders, principal=await ctx.principal(), user_id=user_id)
+
+
+async def current_account(ctx: Context, *, user: User) -> Account | None:
+    return await users.current_account(
+        loaders=ctx.loaders, principal=await ctx.principal(), user=user
+    )
+
+
+async def memberships(
+    ctx: Context, *, user: User, first: int, after: str | None
+) -> Page[Membership]:
+    return await users.memberships(
+        loaders=ctx.loaders, principal=await ctx.principal(), user=user, first=first, after=after
+    )
+
+
+async def pending_invitations(ctx: Context, *, user: User) -> list[Invitation]:
+    return await users.pending_invitations(
+        loaders=ctx.loaders, principal=await ctx.principal(), user=user
+    )

@@ -1,0 +1,166 @@
+"""Accounts, memberships and invitations (the tenancy part of the schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from listbackup import ids
+from listbackup.context import Context
+from listbackup.models import accounts as models
+from listbackup.models.invitations import Invitation as InvitationModel
+from listbackup.resolvers import accounts as resolvers
+from listbackup.resolvers import users as user_resolvers
+from listbackup.schema import node
+from listbackup.schema.enums import (
+    AccountStatus,
+    InvitationStatus,
+    MembershipStatus,
+    Permission,
+    Role,
+)
+from listbackup.schema.types.pages import PageInfo
+from listbackup.store.pages import Page
+
+if TYPE_CHECKING:
+    from listbackup.schema.types.users import User
+
+UserType = Annotated["User", strawberry.lazy("listbackup.schema.types.users")]
+
+
+@strawberry.type
+class AccountSettings:
+    allow_sub_accounts: bool
+    max_sub_accounts: int | None
+    default_retention_days: int
+    timezone: str
+
+    @classmethod
+    def from_model(cls, settings: models.AccountSettings) -> AccountSettings:
+        return cls(
+            allow_sub_accounts=settings.allow_sub_accounts,
+            max_sub_accounts=settings.max_sub_accounts,
+            default_retention_days=settings.default_retention_days,
+            timezone=settings.timezone,
+        )
+
+
+@strawberry.type
+class Account(node.Node):
+    id: strawberry.ID
+    name: str
+    company: str | None
+    status: AccountStatus
+    level: int
+    settings: AccountSettings
+    created_at: datetime
+    model: strawberry.Private[models.Account]
+
+    @classmethod
+    def from_model(cls, account: models.Account) -> Account:
+        return cls(
+            id=strawberry.ID(ids.encode(ids.ACCOUNT, account.id)),
+            name=account.name,
+            company=account.company,
+            status=account.status,
+            level=account.level,
+            settings=AccountSettings.from_model(account.settings),
+            created_at=account.created_at,
+            model=account,
+        )
+
+    @strawberry.field(description="The caller's role here, inherited from an ancestor or not.")
+    async def viewer_role(self, info: Info[Context, None]) -> Role | None:
+        return (await resolvers.viewer_access(info.context, account=self.model)).role
+
+    @strawberry.field(description="What the caller may do here.")
+    async def viewer_permissions(self, info: Info[Context, None]) -> list[Permission]:
+        granted = await resolvers.viewer_access(info.context, account=self.model)
+        return sorted(granted.permissions, key=list(models.Permission).index)
+
+
+node.register(models.Account, Account.from_model)
+
+
+@strawberry.type
+class Membership:
+    role: Role
+    permissions: list[Permission]
+    status: MembershipStatus
+    inherited: bool = strawberry.field(
+        description="True when the role comes from a membership on an ancestor account."
+    )
+    joined_at: datetime
+    model: strawberry.Private[models.Membership]
+
+    @classmethod
+    def from_model(cls, membership: models.Membership, *, inherited: bool = False) -> Membership:
+        return cls(
+            role=membership.role,
+            permissions=sorted(membership.permissions, key=list(models.Permission).index),
+            status=membership.status,
+            inherited=inherited,
+            joined_at=membership.joined_at,
+            model=membership,
+        )
+
+    @strawberry.field
+    async def account(self, info: Info[Context, None]) -> Account:
+        found = await resolvers.account(info.context, account_id=self.model.account_id)
+        return Account.from_model(found)
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None]) -> UserType:
+        found = await user_resolvers.user(info.context, user_id=self.model.user_id)
+        user: UserType = node.wrap(found)
+        return user
+
+
+@strawberry.type
+class MembershipPage:
+    nodes: list[Membership]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[models.Membership]) -> MembershipPage:
+        return cls(
+            nodes=[Membership.from_model(m) for m in page.items],
+            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type
+class Invitation(node.Node):
+    id: strawberry.ID
+    email: str
+    role: Role
+    status: InvitationStatus
+    expires_at: datetime
+    created_at: datetime
+    model: strawberry.Private[InvitationModel]
+
+    @classmethod
+    def from_model(cls, invitation: InvitationModel, *, now: datetime) -> Invitation:
+        return cls(
+            id=strawberry.ID(ids.encode(ids.INVITATION, invitation.id)),
+            email=invitation.email,
+            role=invitation.role,
+            status=invitation.status_at(now),
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at,
+            model=invitation,
+        )
+
+    @strawberry.field
+    async def account(self, info: Info[Context, None]) -> Account:
+        found = await resolvers.invitation_account(info.context, invitation=self.model)
+        return Account.from_model(found)
+
+    @strawberry.field
+    async def invited_by(self, info: Info[Context, None]) -> UserType | None:
+        found = await resolvers.invitation_inviter(info.context, invitation=self.model)
+        inviter: UserType | None = node.wrap(found) if found else None
+        return inviter

@@ -1,0 +1,19 @@
+"""Cursor pagination: every list that can grow returns a *Page with pageInfo."""
+
+from __future__ import annotations
+
+import strawberry
+
+from listbackup.store.pages import Page
+
+DEFAULT_PAGE_SIZE = 50
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def from_page(cls, page: Page[object]) -> PageInfo:
+        return cls(has_next_page=page.has_next, end_cursor=page.end_cursor)

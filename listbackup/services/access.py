@@ -1,0 +1,65 @@
+"""The one place that decides who may see and do what on an account.
+
+A membership on an account applies to it and every account below it; the effective
+permissions on an account are the union of the user's active memberships on it and on
+its ancestors. An account the user cannot see answers exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from listbackup.errors import ForbiddenError, NotFoundError
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import (
+    Access,
+    Account,
+    MembershipStatus,
+    Permission,
+    Role,
+)
+from listbackup.models.users import Principal
+
+_RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
+NO_ACCESS = Access(role=None, permissions=frozenset(), inherited=False)
+NO_ACCOUNT = "No account with that id."
+
+
+async def access(*, loaders: Loaders, user_id: str, account: Account) -> Access:
+    found = await loaders.membership.load_many([(aid, user_id) for aid in account.path])
+    active = [m for m in found if m is not None and m.status is MembershipStatus.ACTIVE]
+    if not active:
+        return NO_ACCESS
+    strongest = max(active, key=lambda m: (_RANK[m.role], m.account_id == account.id))
+    permissions: frozenset[Permission] = frozenset().union(*(m.permissions for m in active))
+    return Access(
+        role=strongest.role,
+        permissions=permissions,
+        inherited=strongest.account_id != account.id,
+    )
+
+
+async def visible_account(
+    *, loaders: Loaders, principal: Principal, account_id: str
+) -> tuple[Account, Access]:
+    """The account and the caller's access to it; NOT_FOUND when missing or invisible."""
+    account = await loaders.account.load(account_id) if account_id else None
+    if account is None:
+        raise NotFoundError(NO_ACCOUNT)
+    granted = await access(loaders=loaders, user_id=principal.user_id, account=account)
+    if not granted.visible:
+        raise NotFoundError(NO_ACCOUNT)
+    return account, granted
+
+
+async def require(
+    *, loaders: Loaders, principal: Principal, account_id: str, permission: Permission
+) -> Account:
+    """The account, if the caller holds ``permission`` on it; FORBIDDEN if only visible."""
+    account, granted = await visible_account(
+        loaders=loaders, principal=principal, account_id=account_id
+    )
+    if permission not in granted.permissions:
+        raise ForbiddenError(
+            f"You need the {permission.value} permission on this account.",
+            reason="MISSING_PERMISSION",
+        )
+    return account

@@ -1,0 +1,198 @@
+"""Sign-up, sign-in, sessions and passwords, with Cognito as the identity provider.
+
+Sign-up writes the Cognito user, then the User, its root Account and an OWNER
+membership in one transaction; any failure undoes what was done before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from listbackup.errors import InfrastructureError
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import Account, Membership, Role
+from listbackup.models.users import Principal, Session, SignUpData, User
+from listbackup.services import rate_limits, validation
+from listbackup.store import Store
+from listbackup.store.cognito import IdentityProvider
+from listbackup.store.events import EventPublisher
+
+log = logging.getLogger(__name__)
+
+SOURCE = "listbackup.auth"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedUp:
+    user_id: str
+    confirmed: bool
+
+
+async def sign_up(
+    *,
+    store: Store,
+    idp: IdentityProvider,
+    events: EventPublisher,
+    data: SignUpData,
+    client_ip: str,
+    now: datetime,
+    auto_confirm: bool,
+) -> SignedUp:
+    email = validation.email(data.email)
+    password = validation.password(data.password)
+    name = validation.text(data.name, "name")
+    phone = validation.phone(data.phone) if data.phone else None
+    company = validation.text(data.company, "company") if data.company else None
+    await rate_limits.hit(store.rate_limits, rate_limits.SIGN_UPS_PER_IP, client_ip, now)
+
+    created = await idp.sign_up(email=email, password=password, name=name, phone=phone)
+    account_id = str(uuid.uuid4())
+    account = Account(
+        id=account_id,
+        name=company or name,
+        company=company,
+        path=(account_id,),
+        created_at=now,
+        created_by=created.user_id,
+    )
+    user = User(
+        id=created.user_id,
+        email=email,
+        name=name,
+        phone=phone,
+        created_at=now,
+        current_account_id=account.id,
+    )
+    owner = Membership(account_id=account.id, user_id=user.id, role=Role.OWNER, joined_at=now)
+    undo: list[Callable[[], Awaitable[None]]] = [lambda: idp.delete_user(email)]
+    try:
+        await store.transact(
+            [
+                store.users.put_new(user),
+                store.accounts.put_new(account),
+                store.memberships.put_new(owner),
+            ]
+        )
+        undo += [
+            lambda: store.users.delete(user.id),
+            lambda: store.accounts.delete(account.id),
+            lambda: store.memberships.delete(account.id, user.id),
+        ]
+        confirmed = created.confirmed
+        if auto_confirm and not confirmed:
+            await idp.confirm_administratively(email)
+            confirmed = True
+    except BaseException:
+        await _undo(undo)
+        raise
+    await events.publish(
+        SOURCE, "User Registered", {"userId": user.id, "accountId": account.id, "at": now}
+    )
+    return SignedUp(user_id=user.id, confirmed=confirmed)
+
+
+async def _undo(steps: list[Callable[[], Awaitable[None]]]) -> None:
+    """Undo in reverse; an undo that fails is logged and the rest still run."""
+    for step in reversed(steps):
+        try:
+            await step()
+        except Exception:
+            log.exception("sign-up: could not undo a step; manual clean-up needed")
+
+
+async def confirm_sign_up(
+    *, store: Store, idp: IdentityProvider, email: str, code: str, now: datetime
+) -> None:
+    email = validation.email(email)
+    code = validation.code(code)
+    await rate_limits.hit(store.rate_limits, rate_limits.CODE_ATTEMPTS_PER_EMAIL, email, now)
+    await idp.confirm_sign_up(email=email, code=code)
+
+
+async def sign_in(
+    *,
+    store: Store,
+    idp: IdentityProvider,
+    events: EventPublisher,
+    email: str,
+    password: str,
+    client_ip: str,
+    now: datetime,
+) -> Session:
+    email = validation.email(email)
+    limits = store.rate_limits
+    await rate_limits.check(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
+    await rate_limits.check(limits, rate_limits.SIGN_IN_FAILURES_PER_IP, client_ip, now)
+    try:
+        user_id, tokens = await idp.sign_in(email=email, password=password)
+    except Exception:
+        await rate_limits.record(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
+        await rate_limits.record(limits, rate_limits.SIGN_IN_FAILURES_PER_IP, client_ip, now)
+        raise
+    await rate_limits.clear(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
+    user = await _touch_login(store, user_id, now)
+    await events.publish(SOURCE, "User Login", {"userId": user.id, "at": now})
+    return Session(tokens=tokens, user=user)
+
+
+async def _touch_login(store: Store, user_id: str, now: datetime) -> User:
+    try:
+        return await store.users.update(user_id, changes={"lastLoginAt": now})
+    except Exception as exc:
+        # A Cognito user without its User row: sign-up's undo failed at some point.
+        raise InfrastructureError(f"user {user_id} has no profile row") from exc
+
+
+async def refresh_session(
+    *, loaders: Loaders, idp: IdentityProvider, refresh_token: str
+) -> Session:
+    user_id, tokens = await idp.refresh(refresh_token.strip())
+    user = await loaders.user.load(user_id)
+    if user is None:
+        raise InfrastructureError(f"user {user_id} has no profile row")
+    return Session(tokens=tokens, user=user)
+
+
+async def sign_out(
+    *, idp: IdentityProvider, events: EventPublisher, principal: Principal, now: datetime
+) -> None:
+    await idp.sign_out_everywhere(principal.access_token)
+    await events.publish(SOURCE, "User Logout", {"userId": principal.user_id, "at": now})
+
+
+async def forgot_password(
+    *, store: Store, idp: IdentityProvider, email: str, now: datetime
+) -> None:
+    """Send a reset code if the email belongs to someone; answer the same either way."""
+    email = validation.email(email)
+    await rate_limits.hit(store.rate_limits, rate_limits.PASSWORD_RESETS_PER_EMAIL, email, now)
+    await idp.forgot_password(email)
+
+
+async def confirm_forgot_password(
+    *,
+    store: Store,
+    idp: IdentityProvider,
+    events: EventPublisher,
+    email: str,
+    code: str,
+    new_password: str,
+    now: datetime,
+) -> None:
+    email = validation.email(email)
+    code = validation.code(code)
+    new_password = validation.password(new_password, "newPassword")
+    await rate_limits.hit(store.rate_limits, rate_limits.CODE_ATTEMPTS_PER_EMAIL, email, now)
+    await idp.confirm_forgot_password(email=email, code=code, new_password=new_password)
+    await events.publish(SOURCE, "Password Reset", {"email": email, "at": now})
+
+
+async def change_password(
+    *, idp: IdentityProvider, principal: Principal, current: str, new: str
+) -> None:
+    new = validation.password(new, "newPassword")
+    await idp.change_password(access_token=principal.access_token, current=current, new=new)

@@ -1,0 +1,69 @@
+"""Abuse limits on the public operations, counted in DynamoDB across server processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from listbackup.errors import RateLimitedError
+from listbackup.store.rate_limits import RateLimitStore
+
+_TTL_SLACK_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str
+    limit: int
+    window_seconds: int
+
+
+SIGN_IN_FAILURES_PER_EMAIL = Limit("sign-in-failures-email", 5, 15 * 60)
+SIGN_IN_FAILURES_PER_IP = Limit("sign-in-failures-ip", 5, 15 * 60)
+SIGN_UPS_PER_IP = Limit("sign-ups-ip", 5, 60 * 60)
+PASSWORD_RESETS_PER_EMAIL = Limit("password-resets-email", 3, 60 * 60)
+CODE_ATTEMPTS_PER_EMAIL = Limit("code-attempts-email", 10, 60 * 60)
+
+
+def _window(limit: Limit, now: datetime) -> tuple[int, int]:
+    """(window index, seconds until it ends)."""
+    epoch = int(now.timestamp())
+    index = epoch // limit.window_seconds
+    return index, (index + 1) * limit.window_seconds - epoch
+
+
+def _key(limit: Limit, identifier: str, now: datetime) -> tuple[str, int]:
+    index, remaining = _window(limit, now)
+    return RateLimitStore.key(limit.name, identifier, index), remaining
+
+
+def _refuse(retry_after: int) -> RateLimitedError:
+    return RateLimitedError("Too many attempts; try again later.", retry_after=max(retry_after, 1))
+
+
+async def check(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
+    """Refuse when the window's count has reached the limit; count nothing."""
+    key, remaining = _key(limit, identifier, now)
+    if await store.count(key) >= limit.limit:
+        raise _refuse(remaining)
+
+
+async def record(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
+    """Count one event (a failure) without refusing anything."""
+    key, remaining = _key(limit, identifier, now)
+    await store.increment(key, expires_at=int(now.timestamp()) + remaining + _TTL_SLACK_SECONDS)
+
+
+async def hit(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
+    """Count one attempt; refuse it when it is over the limit."""
+    key, remaining = _key(limit, identifier, now)
+    count = await store.increment(
+        key, expires_at=int(now.timestamp()) + remaining + _TTL_SLACK_SECONDS
+    )
+    if count > limit.limit:
+        raise _refuse(remaining)
+
+
+async def clear(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
+    key, _ = _key(limit, identifier, now)
+    await store.clear(key)

@@ -1,0 +1,90 @@
+"""The memberships table: (account, user) -> role and permissions; by user through a GSI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from listbackup.models.accounts import Membership, MembershipStatus, Permission, Role
+from listbackup.store.dynamo import (
+    Item,
+    batch_get,
+    from_item,
+    iso,
+    parse_time,
+    put_new,
+    to_item,
+    translate_errors,
+)
+from listbackup.store.pages import Page, PageRequest, encode_cursor
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+MembershipKey = tuple[str, str]  # (account_id, user_id)
+USER_INDEX = "user-index"
+USER_INDEX_KEYS = ("userId", "accountId")
+
+
+class MembershipStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    def put_new(self, membership: Membership) -> dict[str, Any]:
+        return put_new(self.table, _to_item(membership), "accountId")
+
+    async def get_many(self, keys: Sequence[MembershipKey]) -> list[Membership | None]:
+        requested = [{"accountId": a, "userId": u} for a, u in keys]
+        found = await batch_get(self._client, {self.table: requested})
+        by_key = {(i["accountId"], i["userId"]): _to_model(i) for i in found[self.table]}
+        return [by_key.get(key) for key in keys]
+
+    async def list_by_user(self, user_id: str, page: PageRequest) -> Page[Membership]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": USER_INDEX,
+            "KeyConditionExpression": "userId = :u",
+            "ExpressionAttributeValues": to_item({":u": user_id}),
+            "Limit": page.first,
+        }
+        if page.start:
+            request["ExclusiveStartKey"] = to_item(page.start)
+        with translate_errors("Query"):
+            response = await self._client.query(**request)
+        items = [_to_model(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, encode_cursor(from_item(last) if last else None))
+
+    async def delete(self, account_id: str, user_id: str) -> None:
+        with translate_errors("DeleteItem"):
+            await self._client.delete_item(
+                TableName=self.table, Key=to_item({"accountId": account_id, "userId": user_id})
+            )
+
+
+def _to_item(membership: Membership) -> dict[str, Any]:
+    override = membership.permissions_override
+    return {
+        "accountId": membership.account_id,
+        "userId": membership.user_id,
+        "role": membership.role.value,
+        "status": membership.status.value,
+        "joinedAt": iso(membership.joined_at),
+        # A list, not a string set: DynamoDB cannot store an empty set.
+        "permissions": sorted(p.value for p in override) if override is not None else None,
+    }
+
+
+def _to_model(item: Item) -> Membership:
+    permissions = item.get("permissions")
+    return Membership(
+        account_id=item["accountId"],
+        user_id=item["userId"],
+        role=Role(item["role"]),
+        status=MembershipStatus(item["status"]),
+        joined_at=parse_time(item["joinedAt"]),
+        permissions_override=(
+            frozenset(Permission(p) for p in permissions) if permissions is not None else None
+        ),
+    )

@@ -1,0 +1,59 @@
+"""Cursor pagination over DynamoDB queries: opaque cursors wrap LastEvaluatedKey."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from listbackup.errors import BadUserInputError
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    end_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.end_cursor is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int
+    #: The decoded ``after`` cursor: a LastEvaluatedKey of plain string attributes.
+    start: dict[str, str] | None
+
+
+def page_request(first: int, after: str | None, key_names: Sequence[str]) -> PageRequest:
+    """Validate ``first``/``after``; the cursor must name exactly the expected key attributes."""
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInputError(f"first must be between 1 and {MAX_PAGE_SIZE}.", field="first")
+    if after is None:
+        return PageRequest(first, None)
+    try:
+        start = json.loads(base64.urlsafe_b64decode(after.encode("ascii") + b"==="))
+    except (binascii.Error, UnicodeError, ValueError):
+        start = None
+    if (
+        not isinstance(start, dict)
+        or sorted(start) != sorted(key_names)
+        or not all(isinstance(v, str) and v for v in start.values())
+    ):
+        raise BadUserInputError("after is not a cursor from this list.", field="after")
+    return PageRequest(first, start)
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")

@@ -1,0 +1,52 @@
+"""Fixed-window counters in DynamoDB, shared by every server process.
+
+Each (limit, identifier, window) is one item; atomic ``ADD`` makes concurrent hits safe,
+and a TTL removes windows long past.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from listbackup.store.dynamo import from_item, to_item, translate_errors
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+
+class RateLimitStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    @staticmethod
+    def key(name: str, identifier: str, window: int) -> str:
+        # Hashed: the table holds no email addresses or IP addresses in the clear.
+        digest = hashlib.sha256(identifier.encode()).hexdigest()[:32]
+        return f"{name}#{digest}#{window}"
+
+    async def increment(self, key: str, *, expires_at: int) -> int:
+        """Add one hit to the counter; return the new count."""
+        with translate_errors("UpdateItem"):
+            response = await self._client.update_item(
+                TableName=self.table,
+                Key=to_item({"key": key}),
+                UpdateExpression="ADD hits :one SET expiresAt = if_not_exists(expiresAt, :exp)",
+                ExpressionAttributeValues=to_item({":one": 1, ":exp": expires_at}),
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(from_item(response["Attributes"])["hits"])
+
+    async def count(self, key: str) -> int:
+        # A consistent read of a counter, not an entity: it does not go through a loader.
+        with translate_errors("GetItem"):
+            response = await self._client.get_item(
+                TableName=self.table, Key=to_item({"key": key}), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return int(from_item(item)["hits"]) if item else 0
+
+    async def clear(self, key: str) -> None:
+        with translate_errors("DeleteItem"):
+            await self._client.delete_item(TableName=self.table, Key=to_item({"key": key}))

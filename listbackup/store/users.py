@@ -1,0 +1,110 @@
+"""The users table: one item per person, keyed by the Cognito ``sub``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from listbackup.models.users import User
+from listbackup.store.dynamo import (
+    Item,
+    batch_get,
+    from_item,
+    iso,
+    optional_time,
+    parse_time,
+    put_new,
+    to_item,
+    translate_errors,
+)
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+#: Profile fields a user may change, by model attribute -> item attribute.
+PROFILE_FIELDS = {"name": "name", "phone": "phone", "timezone": "timezone"}
+
+
+class UserStore:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    def put_new(self, user: User) -> dict[str, Any]:
+        return put_new(self.table, _to_item(user), "id")
+
+    async def get_many(self, ids: Sequence[str]) -> list[User | None]:
+        found = await batch_get(self._client, {self.table: [{"id": i} for i in ids]})
+        by_id = {item["id"]: _to_model(item) for item in found[self.table]}
+        return [by_id.get(i) for i in ids]
+
+    async def update(
+        self, user_id: str, *, changes: Mapping[str, Any], now: datetime | None = None
+    ) -> User:
+        """Set (or, for None values, remove) attributes of an existing user; return it."""
+        names: dict[str, str] = {"#id": "id"}
+        values: dict[str, Any] = {}
+        sets, removes = [], []
+        for i, (attribute, value) in enumerate(sorted(changes.items())):
+            names[f"#a{i}"] = attribute
+            if value is None:
+                removes.append(f"#a{i}")
+            else:
+                values[f":v{i}"] = iso(value) if isinstance(value, datetime) else value
+                sets.append(f"#a{i} = :v{i}")
+        if now is not None:
+            names["#u"] = "updatedAt"
+            values[":now"] = iso(now)
+            sets.append("#u = :now")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+            )
+            if part
+        )
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item({"id": user_id}),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(#id)",
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
+        with translate_errors("UpdateItem"):
+            response = await self._client.update_item(**request)
+        return _to_model(from_item(response["Attributes"]))
+
+    async def delete(self, user_id: str) -> None:
+        with translate_errors("DeleteItem"):
+            await self._client.delete_item(TableName=self.table, Key=to_item({"id": user_id}))
+
+
+def _to_item(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "phone": user.phone,
+        "timezone": user.timezone,
+        "createdAt": iso(user.created_at),
+        "lastLoginAt": iso(user.last_login_at) if user.last_login_at else None,
+        "currentAccountId": user.current_account_id,
+    }
+
+
+def _to_model(item: Item) -> User:
+    return User(
+        id=item["id"],
+        email=item["email"],
+        name=item["name"],
+        created_at=parse_time(item["createdAt"]),
+        phone=item.get("phone"),
+        timezone=item.get("timezone"),
+        last_login_at=optional_time(item.get("lastLoginAt")),
+        current_account_id=item.get("currentAccountId"),
+    )
