@@ -85,7 +85,8 @@ class TokenVerifier:
                     "leeway": LEEWAY_SECONDS,
                 },
             )
-        except JOSEError:
+        except (JOSEError, ValueError, TypeError, KeyError, OverflowError):
+            # A forged token, or a corrupt key in the JWKS: either way, not authenticated.
             raise unauthenticated from None
         if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
             raise unauthenticated
@@ -111,8 +112,12 @@ class TokenVerifier:
             response = await self._http.get(self.jwks_url, timeout=5.0)
             response.raise_for_status()
             keys = response.json()["keys"]
+            if not isinstance(keys, list):
+                raise TypeError("keys is not a list")
             self._keys = {
-                k["kid"]: k for k in keys if k.get("kty") == "RSA" and isinstance(k.get("kid"), str)
+                k["kid"]: k
+                for k in keys
+                if isinstance(k, dict) and k.get("kty") == "RSA" and isinstance(k.get("kid"), str)
             }
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             log.error("could not fetch the JWKS from %s: %s", self.jwks_url, type(exc).__name__)
