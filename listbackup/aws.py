@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import aioboto3
 from aiobotocore.config import AioConfig
 
+from listbackup import metrics
 from listbackup.config import Settings
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ async def open_clients(settings: Settings) -> AsyncIterator[AwsClients]:
     session = _session(settings.region)
     async with AsyncExitStack() as stack:
         enter = stack.enter_async_context
-        yield AwsClients(
+        clients = AwsClients(
             dynamodb=await enter(session.client("dynamodb", config=_CONFIG)),
             s3=await enter(session.client("s3", config=_CONFIG)),
             sqs=await enter(session.client("sqs", config=_CONFIG)),
@@ -69,3 +70,5 @@ async def open_clients(settings: Settings) -> AsyncIterator[AwsClients]:
             secrets=await enter(session.client("secretsmanager", config=_CONFIG)),
             ses=await enter(session.client("ses", config=_CONFIG)),
         )
+        clients.dynamodb.meta.events.register("before-call.dynamodb", metrics.count_call)
+        yield clients

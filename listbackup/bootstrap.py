@@ -53,6 +53,7 @@ async def bootstrap(clients: AwsClients, settings: Settings) -> BootstrapReport:
         await _rule(clients, names, rule, queue_arns, report)
     await _bucket(clients, settings, report)
     await _kms_key(clients, names, report)
+    await _email_sender(clients, settings, report)
     await _user_pool(clients, names, report)
     await Store.create(clients, names).platforms.replace_all(
         integration.platform for integration in integrations.REGISTRY.values()
@@ -294,6 +295,16 @@ async def _bucket(clients: AwsClients, settings: Settings, report: BootstrapRepo
         Bucket=name, LifecycleConfiguration={"Rules": [lifecycle]}
     )
     report.note(f"bucket {name}", created=True)
+
+
+async def _email_sender(clients: AwsClients, settings: Settings, report: BootstrapReport) -> None:
+    """Ask SES to verify the sender address (real SES emails a link to it)."""
+    identity = settings.email_from
+    found = await clients.ses.get_identity_verification_attributes(Identities=[identity])
+    exists = identity in found.get("VerificationAttributes", {})
+    if not exists:
+        await clients.ses.verify_email_identity(EmailAddress=identity)
+    report.note(f"email identity {identity}", created=not exists)
 
 
 async def _kms_key(clients: AwsClients, names: Names, report: BootstrapReport) -> None:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     cognito_jwks_url: str | None = None
     #: Confirm new users at once (no emailed code). On by default only in `listbackup dev`.
     auto_confirm: bool = False
+    #: The sender of ListBackup's emails; must be a verified SES identity.
+    email_from: str = Field(default="no-reply@listbackup.local", pattern=r"^[^@\s]+@[^@\s]+$")
+    #: The web app's address, for links in emails and redirects after OAuth.
+    app_url: str = Field(default="http://localhost:3000", pattern=r"^https?://[^\s]+$")
     #: Proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated).
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Origins allowed by CORS and for WebSocket handshakes, comma-separated.

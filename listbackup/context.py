@@ -22,6 +22,7 @@ from listbackup.services import auth
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
+from listbackup.store.mailer import Mailer
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class AppDeps:
     store: Store
     idp: IdentityProvider
     events: EventPublisher
+    mailer: Mailer
     verifier: TokenVerifier
     http: httpx.AsyncClient
     clock: Callable[[], datetime]

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from listbackup import metrics
 from listbackup.logs import request_id_var
 
 log = logging.getLogger("listbackup.access")
@@ -53,6 +54,7 @@ class RequestContextMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         # Each request runs in its own task, so this does not leak into other requests.
         request_id_var.set(request_id)
+        calls = metrics.start()
         started = time.perf_counter()
         status: int | None = None
 
@@ -74,6 +76,12 @@ class RequestContextMiddleware:
                 send_with_id, 500, "Internal server error.", "INTERNAL_SERVER_ERROR"
             )
         finally:
+            if calls and log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s DynamoDB calls",
+                    sum(calls.values()),
+                    extra={"dynamodb_calls": dict(calls), "path": scope.get("path")},
+                )
             log.info(
                 "%s %s %s",
                 scope.get("method", "WS"),

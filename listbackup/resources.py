@@ -168,6 +168,8 @@ SPEC = ResourceSpec(
                 Index("root-path-index", Key("rootId"), Key("path")),
             ),
         ),
+        # Journal of subtree moves too large for one transaction, so they can be resumed.
+        Table("account-moves", Key("accountId")),
         Table(
             "memberships",
             Key("accountId"),

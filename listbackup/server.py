@@ -37,6 +37,7 @@ from listbackup.schema import build_schema
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
+from listbackup.store.mailer import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 store=Store.create(clients, names),
                 idp=IdentityProvider(clients.cognito, user_pool_id=pool_id, client_id=client_id),
                 events=EventPublisher(clients.events, names.event_bus()),
+                mailer=Mailer(clients.ses, settings.email_from),
                 verifier=TokenVerifier(
                     http=http,
                     issuer=issuer(settings.region, pool_id),

@@ -112,3 +112,41 @@ async def new_user(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     """A confirmed, signed-in user: the signIn payload (tokens and user)."""
     await sign_up(client, email)
     return await sign_in(client, email)
+
+
+VIEWER_ACCOUNT = "{ viewer { id currentAccount { id name } } }"
+CREATE = """
+mutation($name: String!, $parent: ID!) {
+  createAccount(input: {name: $name, parentId: $parent}) { id name level parent { id } }
+}
+"""
+
+
+class Tenant:
+    """A signed-up user calling the API with their token; ``root`` is their root account."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, token: str, root_id: str, user_id: str, email: str
+    ) -> None:
+        self.client = client
+        self.token = token
+        self.root = root_id
+        self.user_id = user_id
+        self.email = email
+
+    async def call(self, query: str, **variables: Any) -> dict[str, Any]:
+        return await gql(self.client, query, variables, token=self.token)
+
+    async def create(self, name: str, parent: str) -> str:
+        body = await self.call(CREATE, name=name, parent=parent)
+        assert "errors" not in body, body
+        account_id: str = body["data"]["createAccount"]["id"]
+        return account_id
+
+
+async def tenant(client: httpx.AsyncClient, email: str) -> Tenant:
+    session = await new_user(client, email)
+    viewer = (await gql(client, VIEWER_ACCOUNT, token=session["accessToken"]))["data"]["viewer"]
+    return Tenant(
+        client, session["accessToken"], viewer["currentAccount"]["id"], viewer["id"], email
+    )

@@ -1,71 +1,108 @@
-"""Loaders for users, accounts and memberships."""
+"""Loaders for users, accounts, memberships and invitations.
+
+By-id loaders go through the request's :class:`TableBatcher`, so keys of every table
+asked for in one tick share BatchGetItem calls. List loaders run one Query per key (all
+of a tick's concurrently) and prime the by-id loaders with what they read.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from listbackup.loaders.batch import TableBatcher
 from listbackup.models.accounts import Account, Membership
 from listbackup.models.invitations import Invitation
 from listbackup.models.users import User
-from listbackup.store.accounts import AccountStore
+from listbackup.store import Store, accounts, invitations, memberships, users
+from listbackup.store.dynamo import Item
 from listbackup.store.invitations import InvitationStore
-from listbackup.store.memberships import USER_INDEX_KEYS, MembershipKey, MembershipStore
-from listbackup.store.pages import Page, page_request
-from listbackup.store.users import UserStore
+from listbackup.store.memberships import MembershipKey
+from listbackup.store.pages import Page, PageRequest, page_request
 
-#: (user id, first, after cursor) of one page of a user's memberships.
-MembershipPageKey = tuple[str, int, str | None]
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: (owner id, first, after cursor) of one page of a list.
+PageKey = tuple[str, int, str | None]
 
 
-class UserByIdLoader(DataLoader[str, User | None]):
-    def __init__(self, store: UserStore) -> None:
+class _ByKeyLoader(DataLoader[K, V | None], Generic[K, V]):
+    """A by-key loader over one table, batched with every other table's."""
+
+    def __init__(
+        self,
+        batcher: TableBatcher,
+        table: str,
+        key: Callable[[K], dict[str, str]],
+        to_model: Callable[[Item], V],
+    ) -> None:
         super().__init__()
-        self._store = store
+        self._batcher = batcher
+        self._table = table
+        self._key = key
+        self._to_model = to_model
 
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[User | None]:
-        return await self._store.get_many(keys)
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        items = await self._batcher.get(self._table, [self._key(k) for k in keys])
+        return [self._to_model(item) if item is not None else None for item in items]
 
 
-class AccountByIdLoader(DataLoader[str, Account | None]):
-    def __init__(self, store: AccountStore) -> None:
+class UserByIdLoader(_ByKeyLoader[str, User]):
+    def __init__(self, batcher: TableBatcher, store: Store) -> None:
+        super().__init__(batcher, store.users.table, lambda k: {"id": k}, users.to_model)
+
+
+class AccountByIdLoader(_ByKeyLoader[str, Account]):
+    def __init__(self, batcher: TableBatcher, store: Store) -> None:
+        super().__init__(batcher, store.accounts.table, lambda k: {"id": k}, accounts.to_model)
+
+
+class MembershipLoader(_ByKeyLoader[MembershipKey, Membership]):
+    def __init__(self, batcher: TableBatcher, store: Store) -> None:
+        super().__init__(
+            batcher,
+            store.memberships.table,
+            lambda k: {"accountId": k[0], "userId": k[1]},
+            memberships.to_model,
+        )
+
+
+class InvitationByIdLoader(_ByKeyLoader[str, Invitation]):
+    def __init__(self, batcher: TableBatcher, store: Store) -> None:
+        super().__init__(
+            batcher, store.invitations.table, lambda k: {"id": k}, invitations.to_model
+        )
+
+
+class _PageLoader(DataLoader[PageKey, Page[V]], Generic[V]):
+    """Pages of a Query-backed list; each key is validated by ``page_request``."""
+
+    def __init__(
+        self,
+        fetch: Callable[[str, PageRequest], Awaitable[Page[V]]],
+        cursor_keys: Sequence[str],
+        prime: Callable[[V], None],
+    ) -> None:
         super().__init__()
-        self._store = store
+        self._fetch = fetch
+        self._cursor_keys = cursor_keys
+        self._prime = prime
 
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[Account | None]:
-        return await self._store.get_many(keys)
-
-
-class MembershipLoader(DataLoader[MembershipKey, Membership | None]):
-    def __init__(self, store: MembershipStore) -> None:
-        super().__init__()
-        self._store = store
-
-    async def batch_load_fn(self, keys: Sequence[MembershipKey]) -> list[Membership | None]:
-        return await self._store.get_many(keys)
-
-
-class MembershipsByUserLoader(DataLoader[MembershipPageKey, Page[Membership]]):
-    """Pages of a user's direct memberships; primes the (account, user) loader."""
-
-    def __init__(self, store: MembershipStore, *, prime: MembershipLoader) -> None:
-        super().__init__()
-        self._store = store
-        self._by_key = prime
-
-    async def batch_load_fn(self, keys: Sequence[MembershipPageKey]) -> list[Page[Membership]]:
+    async def batch_load_fn(self, keys: Sequence[PageKey]) -> list[Page[V]]:
         pages = await asyncio.gather(
             *(
-                self._store.list_by_user(user_id, page_request(first, after, USER_INDEX_KEYS))
-                for user_id, first, after in keys
+                self._fetch(owner, page_request(first, after, self._cursor_keys))
+                for owner, first, after in keys
             )
         )
         for page in pages:
-            for membership in page.items:
-                self._by_key.prime((membership.account_id, membership.user_id), membership)
+            for item in page.items:
+                self._prime(item)
         return list(pages)
 
 
@@ -82,3 +119,42 @@ class PendingInvitationsLoader(DataLoader[str, list[Invitation]]):
         return list(
             await asyncio.gather(*(self._store.list_pending_for_email(k, now) for k in keys))
         )
+
+
+class TenancyLoaders:
+    def __init__(self, store: Store, batcher: TableBatcher, clock: Callable[[], datetime]) -> None:
+        self.user = UserByIdLoader(batcher, store)
+        self.account = AccountByIdLoader(batcher, store)
+        self.membership = MembershipLoader(batcher, store)
+        self.invitation = InvitationByIdLoader(batcher, store)
+
+        def prime_account(account: Account) -> None:
+            self.account.prime(account.id, account)
+
+        def prime_membership(membership: Membership) -> None:
+            self.membership.prime((membership.account_id, membership.user_id), membership)
+
+        def prime_invitation(invitation: Invitation) -> None:
+            self.invitation.prime(invitation.id, invitation)
+
+        self.memberships_by_user = _PageLoader(
+            store.memberships.list_by_user, memberships.USER_INDEX_KEYS, prime_membership
+        )
+        self.memberships_by_account = _PageLoader(
+            store.memberships.list_by_account, memberships.TABLE_KEYS, prime_membership
+        )
+        self.children = _PageLoader(
+            store.accounts.children, accounts.PARENT_INDEX_KEYS, prime_account
+        )
+        self.invitations_by_account = _PageLoader(
+            store.invitations.list_by_account, invitations.ACCOUNT_INDEX_KEYS, prime_invitation
+        )
+
+        async def descendants(account_id: str, page: PageRequest) -> Page[Account]:
+            account = await self.account.load(account_id)
+            if account is None:
+                return Page(items=(), end_cursor=None)
+            return await store.accounts.descendants(account, page)
+
+        self.descendants = _PageLoader(descendants, accounts.ROOT_PATH_INDEX_KEYS, prime_account)
+        self.pending_invitations = PendingInvitationsLoader(store.invitations, clock=clock)

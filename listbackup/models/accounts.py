@@ -60,6 +60,10 @@ class Account:
     status: AccountStatus = AccountStatus.ACTIVE
     settings: AccountSettings = field(default_factory=AccountSettings)
     created_by: str | None = None
+    #: Direct children; kept by the same transactions that add or remove them.
+    child_count: int = 0
+    #: Direct OWNER memberships; a root account never drops to zero.
+    owner_count: int = 0
 
     @property
     def level(self) -> int:

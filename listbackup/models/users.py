@@ -17,6 +17,9 @@ class User:
     timezone: str | None = None
     last_login_at: datetime | None = None
     current_account_id: str | None = None
+    #: The account created with the user at sign-up: where they land when the current
+    #: account goes away.
+    root_account_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,19 +4,118 @@ from listbackup.context import Context
 from listbackup.models.accounts import Access, Account
 from listbackup.models.invitations import Invitation
 from listbackup.models.users import User
-from listbackup.services import access, invitations
+from listbackup.services import access, accounts, invitations
+from listbackup.services.accounts import SettingsChanges
+from listbackup.store.pages import Page
 
 
 async def account(ctx: Context, *, account_id: str) -> Account:
-    found, _ = await access.visible_account(
+    return await accounts.get(
         loaders=ctx.loaders, principal=await ctx.principal(), account_id=account_id
     )
-    return found
 
 
 async def viewer_access(ctx: Context, *, account: Account) -> Access:
     principal = await ctx.principal()
     return await access.access(loaders=ctx.loaders, user_id=principal.user_id, account=account)
+
+
+async def parent(ctx: Context, *, account: Account) -> Account | None:
+    return await accounts.parent(
+        loaders=ctx.loaders, principal=await ctx.principal(), account=account
+    )
+
+
+async def ancestors(ctx: Context, *, account: Account) -> list[Account]:
+    return await accounts.ancestors(
+        loaders=ctx.loaders, principal=await ctx.principal(), account=account
+    )
+
+
+async def children(
+    ctx: Context, *, account: Account, first: int, after: str | None
+) -> Page[Account]:
+    return await accounts.children(
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account=account,
+        first=first,
+        after=after,
+    )
+
+
+async def descendants(
+    ctx: Context, *, account: Account, first: int, after: str | None
+) -> Page[Account]:
+    return await accounts.descendants(
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account=account,
+        first=first,
+        after=after,
+    )
+
+
+async def create(ctx: Context, *, name: str, parent_id: str, company: str | None) -> Account:
+    return await accounts.create(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        name=name,
+        parent_id=parent_id,
+        company=company,
+        now=ctx.now(),
+    )
+
+
+async def update(
+    ctx: Context,
+    *,
+    account_id: str,
+    name: str | None,
+    company: str | None,
+    clear_company: bool,
+    settings: SettingsChanges | None,
+) -> Account:
+    return await accounts.update(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account_id=account_id,
+        name=name,
+        company=company,
+        clear_company=clear_company,
+        settings=settings,
+    )
+
+
+async def move(ctx: Context, *, account_id: str, new_parent_id: str) -> Account:
+    return await accounts.move(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account_id=account_id,
+        new_parent_id=new_parent_id,
+        now=ctx.now(),
+    )
+
+
+async def delete(ctx: Context, *, account_id: str) -> Account:
+    return await accounts.delete(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account_id=account_id,
+    )
+
+
+async def switch(ctx: Context, *, account_id: str) -> User:
+    return await accounts.switch(
+        store=ctx.deps.store,
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        account_id=account_id,
+    )
 
 
 async def invitation_account(ctx: Context, *, invitation: Invitation) -> Account:

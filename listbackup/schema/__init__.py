@@ -14,13 +14,14 @@ from strawberry.types import ExecutionContext
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.platforms import PlatformQuery
+from listbackup.schema.types.tenancy import TenancyMutation, TenancyQuery
 from listbackup.schema.types.users import IdentityMutation, IdentityQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 
-Query = merge_types("Query", (IdentityQuery, NodeQuery, PlatformQuery))
-Mutation = merge_types("Mutation", (IdentityMutation,))
+Query = merge_types("Query", (IdentityQuery, NodeQuery, TenancyQuery, PlatformQuery))
+Mutation = merge_types("Mutation", (IdentityMutation, TenancyMutation))
 
 
 class Schema(strawberry.Schema):

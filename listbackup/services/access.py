@@ -12,6 +12,7 @@ from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
     Access,
     Account,
+    Membership,
     MembershipStatus,
     Permission,
     Role,
@@ -23,9 +24,20 @@ NO_ACCESS = Access(role=None, permissions=frozenset(), inherited=False)
 NO_ACCOUNT = "No account with that id."
 
 
-async def access(*, loaders: Loaders, user_id: str, account: Account) -> Access:
+async def _active_on_path(loaders: Loaders, user_id: str, account: Account) -> list[Membership]:
+    """The user's active memberships on the account and its ancestors, root first."""
     found = await loaders.membership.load_many([(aid, user_id) for aid in account.path])
-    active = [m for m in found if m is not None and m.status is MembershipStatus.ACTIVE]
+    return [m for m in found if m is not None and m.status is MembershipStatus.ACTIVE]
+
+
+async def highest_visible_level(*, loaders: Loaders, user_id: str, account: Account) -> int | None:
+    """The level of the highest account on the path the user holds a membership on."""
+    active = await _active_on_path(loaders, user_id, account)
+    return account.path.index(active[0].account_id) if active else None
+
+
+async def access(*, loaders: Loaders, user_id: str, account: Account) -> Access:
+    active = await _active_on_path(loaders, user_id, account)
     if not active:
         return NO_ACCESS
     strongest = max(active, key=lambda m: (_RANK[m.role], m.account_id == account.id))

@@ -58,6 +58,7 @@ async def sign_up(
         path=(account_id,),
         created_at=now,
         created_by=created.user_id,
+        owner_count=1,
     )
     user = User(
         id=created.user_id,
@@ -66,6 +67,7 @@ async def sign_up(
         phone=phone,
         created_at=now,
         current_account_id=account.id,
+        root_account_id=account.id,
     )
     owner = Membership(account_id=account.id, user_id=user.id, role=Role.OWNER, joined_at=now)
     undo: list[Callable[[], Awaitable[None]]] = [lambda: idp.delete_user(email)]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from listbackup.errors import NotFoundError
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
 from listbackup.loaders import Loaders
-from listbackup.models.accounts import Account
-from listbackup.models.invitations import Invitation
+from listbackup.models.accounts import ROLE_PERMISSIONS, Account, Membership, Permission, Role
+from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
-from listbackup.services import access
+from listbackup.services import access, validation
+from listbackup.store import Store
+from listbackup.store.mailer import Mailer
+from listbackup.store.pages import Page
 
 
 def _is_invitee(principal: Principal, invitation: Invitation) -> bool:
@@ -36,3 +43,156 @@ async def inviter(*, loaders: Loaders, principal: Principal, invitation: Invitat
     if _is_invitee(principal, invitation):
         return await loaders.user.load(invitation.invited_by)
     return None
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+NO_INVITATION = "No invitation with that id."
+
+
+async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> Invitation:
+    """An invitation the caller may see: theirs, or their account's if they may invite."""
+    invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
+    if invitation is None:
+        raise NotFoundError(NO_INVITATION)
+    if _is_invitee(principal, invitation):
+        return invitation
+    try:
+        await access.require(
+            loaders=loaders,
+            principal=principal,
+            account_id=invitation.account_id,
+            permission=Permission.INVITE_USERS,
+        )
+    except (NotFoundError, ForbiddenError):
+        raise NotFoundError(NO_INVITATION) from None
+    return invitation
+
+
+async def invite(
+    *,
+    store: Store,
+    loaders: Loaders,
+    mailer: Mailer,
+    principal: Principal,
+    account_id: str,
+    email: str,
+    role: Role,
+    now: datetime,
+    app_url: str,
+) -> Invitation:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.INVITE_USERS,
+    )
+    email = validation.email(email)
+    granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
+    if role is Role.OWNER and granted.role is not Role.OWNER:
+        raise ForbiddenError("Only an owner can invite an owner.", reason="OWNER_REQUIRED")
+    if not ROLE_PERMISSIONS[role] <= granted.permissions:
+        raise ForbiddenError(
+            "You cannot invite someone with more permissions than you hold.",
+            reason="PERMISSION_ESCALATION",
+        )
+    existing_user = await store.users.find_by_email(email)
+    if existing_user and await loaders.membership.load((account.id, existing_user)):
+        raise ConflictError("They are already a member of this account.", reason="ALREADY_MEMBER")
+    pending = await loaders.pending_invitations.load(email)
+    if any(i.account_id == account.id for i in pending):
+        raise ConflictError(
+            "They already have a pending invitation to this account.", reason="ALREADY_INVITED"
+        )
+    invitation = Invitation(
+        id=str(uuid.uuid4()),
+        account_id=account.id,
+        email=email,
+        role=role,
+        stored_status=InvitationStatus.PENDING,
+        expires_at=now + INVITATION_LIFETIME,
+        created_at=now,
+        invited_by=principal.user_id,
+    )
+    await store.invitations.put_new(invitation)
+    try:
+        await mailer.send(
+            to=email,
+            subject=f"{principal.user.name} invited you to {account.name} on ListBackup",
+            body=(
+                f"{principal.user.name} invited you to join {account.name} on ListBackup "
+                f"as {role.value.lower()}.\n\n"
+                f"Sign in, or sign up with this email address, at {app_url} to accept.\n"
+                f"The invitation expires on {invitation.expires_at:%d %B %Y}."
+            ),
+        )
+    except BaseException:
+        # No email, no invitation: the inviter sees the failure and can try again.
+        await store.invitations.delete(invitation.id)
+        raise
+    return invitation
+
+
+async def accept(
+    *, store: Store, loaders: Loaders, principal: Principal, invitation_id: str, now: datetime
+) -> Membership:
+    invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
+    if invitation is None or not _is_invitee(principal, invitation):
+        raise NotFoundError(NO_INVITATION)
+    _check_pending(invitation, now)
+    account = await loaders.account.load(invitation.account_id)
+    if account is None:
+        raise NotFoundError(NO_INVITATION)
+    if await loaders.membership.load((account.id, principal.user_id)):
+        raise ConflictError("You are already a member of this account.", reason="ALREADY_MEMBER")
+    membership = Membership(
+        account_id=account.id, user_id=principal.user_id, role=invitation.role, joined_at=now
+    )
+    items = [
+        store.invitations.answer(invitation, InvitationStatus.ACCEPTED, now),
+        store.memberships.put_new(membership),
+    ]
+    if invitation.role is Role.OWNER:
+        items.append(store.accounts.change_owners(account, +1))
+    await store.transact(items)
+    loaders.membership.prime((account.id, principal.user_id), membership)
+    return membership
+
+
+async def revoke(
+    *, store: Store, loaders: Loaders, principal: Principal, invitation_id: str, now: datetime
+) -> Invitation:
+    invitation = await get(loaders=loaders, principal=principal, invitation_id=invitation_id)
+    await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=invitation.account_id,
+        permission=Permission.INVITE_USERS,
+    )
+    _check_pending(invitation, now)
+    await store.transact([store.invitations.answer(invitation, InvitationStatus.REVOKED, now)])
+    return replace(invitation, stored_status=InvitationStatus.REVOKED)
+
+
+def _check_pending(invitation: Invitation, now: datetime) -> None:
+    status = invitation.status_at(now)
+    if status is InvitationStatus.PENDING:
+        return
+    reasons = {
+        InvitationStatus.EXPIRED: ("This invitation has expired.", "INVITATION_EXPIRED"),
+        InvitationStatus.REVOKED: ("This invitation was revoked.", "INVITATION_REVOKED"),
+        InvitationStatus.ACCEPTED: ("This invitation was already accepted.", "INVITATION_USED"),
+    }
+    message, reason = reasons[status]
+    raise ConflictError(message, reason=reason)
+
+
+async def list_for_account(
+    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+) -> Page[Invitation]:
+    await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account.id,
+        permission=Permission.INVITE_USERS,
+    )
+    return await loaders.invitations_by_account.load((account.id, first, after))

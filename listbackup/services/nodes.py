@@ -8,11 +8,12 @@ from listbackup import ids
 from listbackup.errors import NotFoundError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account
+from listbackup.models.invitations import Invitation
 from listbackup.models.platforms import Platform
 from listbackup.models.users import Principal, User
-from listbackup.services import access, platforms, users
+from listbackup.services import access, invitations, platforms, users
 
-Node = Platform | User | Account
+Node = Platform | User | Account | Invitation
 _Getter = Callable[[Loaders, Principal | None, str], Awaitable[Node]]
 NO_NODE = "No node with that id."
 
@@ -34,7 +35,14 @@ async def _account(loaders: Loaders, principal: Principal | None, key: str) -> N
     return account
 
 
+async def _invitation(loaders: Loaders, principal: Principal | None, key: str) -> Node:
+    if principal is None:
+        raise NotFoundError(NO_NODE)
+    return await invitations.get(loaders=loaders, principal=principal, invitation_id=key)
+
+
 _GETTERS: dict[str, _Getter] = {
+    ids.INVITATION: _invitation,
     ids.PLATFORM: _platform,
     ids.USER: _user,
     ids.ACCOUNT: _account,

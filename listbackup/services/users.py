@@ -42,10 +42,20 @@ async def get(*, loaders: Loaders, principal: Principal, user_id: str) -> User:
 
 
 async def current_account(*, loaders: Loaders, principal: Principal, user: User) -> Account | None:
-    """The account the user works in, while they can still see it; only for themselves."""
-    account_id = user.current_account_id
-    if user.id != principal.user_id or account_id is None:
+    """The account the user works in; when it is gone (or out of reach), their root
+    account, else the first account they belong to. Only for themselves."""
+    if user.id != principal.user_id:
         return None
+    for account_id in (user.current_account_id, user.root_account_id):
+        if account_id and (account := await _visible(loaders, principal, account_id)):
+            return account
+    first = await loaders.memberships_by_user.load((user.id, 1, None))
+    for membership in first.items:
+        return await _visible(loaders, principal, membership.account_id)
+    return None
+
+
+async def _visible(loaders: Loaders, principal: Principal, account_id: str) -> Account | None:
     account = await loaders.account.load(account_id)
     if account is None:
         return None

@@ -9,9 +9,10 @@ from typing import Any
 from listbackup.aws import AwsClients
 from listbackup.resources import Names
 from listbackup.store.accounts import AccountStore
-from listbackup.store.dynamo import transact_write
+from listbackup.store.dynamo import transact_write, translate_errors
 from listbackup.store.invitations import InvitationStore
 from listbackup.store.memberships import MembershipStore
+from listbackup.store.moves import MoveStore
 from listbackup.store.platforms import PlatformStore
 from listbackup.store.rate_limits import RateLimitStore
 from listbackup.store.users import UserStore
@@ -22,10 +23,12 @@ class Store:
     """Every table's store, built once per process from the AWS clients."""
 
     clients: AwsClients
+    names: Names
     platforms: PlatformStore
     users: UserStore
     accounts: AccountStore
     memberships: MembershipStore
+    moves: MoveStore
     invitations: InvitationStore
     rate_limits: RateLimitStore
 
@@ -34,13 +37,29 @@ class Store:
         ddb = clients.dynamodb
         return cls(
             clients=clients,
+            names=names,
             platforms=PlatformStore(ddb, names.table("platforms")),
             users=UserStore(ddb, names.table("users")),
             accounts=AccountStore(ddb, names.table("accounts")),
             memberships=MembershipStore(ddb, names.table("memberships")),
+            moves=MoveStore(ddb, names.table("account-moves")),
             invitations=InvitationStore(ddb, names.table("invitations")),
             rate_limits=RateLimitStore(ddb, names.table("rate-limits")),
         )
+
+    async def owns_any(self, table: str, account_id: str) -> bool:
+        """Whether any item of a table with an account-index (connections, sources...)
+        belongs to the account."""
+        with translate_errors("Query"):
+            response = await self.clients.dynamodb.query(
+                TableName=self.names.table(table),
+                IndexName="account-index",
+                KeyConditionExpression="accountId = :a",
+                ExpressionAttributeValues={":a": {"S": account_id}},
+                Select="COUNT",
+                Limit=1,
+            )
+        return int(response.get("Count", 0)) > 0
 
     async def transact(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Write items of several tables atomically (each from a table store's ``put_new``)."""

@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from listbackup.models.accounts import Role
 from listbackup.models.invitations import Invitation, InvitationStatus
-from listbackup.store.dynamo import Item, iso, paginate, parse_time, to_item
+from listbackup.store.dynamo import (
+    Item,
+    batch_get,
+    from_item,
+    iso,
+    paginate,
+    parse_time,
+    put_new,
+    to_item,
+    translate_errors,
+)
+from listbackup.store.pages import Page, PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
 
 EMAIL_INDEX = "email-index"
+ACCOUNT_INDEX = "account-index"
+ACCOUNT_INDEX_KEYS = ("id", "accountId", "createdAt")
+#: Answered invitations stay readable for a while, then DynamoDB's TTL removes them.
+PURGE_AFTER_SECONDS = 90 * 86_400
 
 
 class InvitationStore:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self.table = table
+
+    async def get_many(self, ids: Sequence[str]) -> list[Invitation | None]:
+        found = await batch_get(self._client, {self.table: [{"id": i} for i in ids]})
+        by_id = {item["id"]: to_model(item) for item in found[self.table]}
+        return [by_id.get(i) for i in ids]
 
     async def list_pending_for_email(self, email: str, now: datetime) -> list[Invitation]:
         """Invitations addressed to ``email`` that can still be accepted, newest first."""
@@ -35,10 +56,71 @@ class InvitationStore:
             ),
             ScanIndexForward=False,
         )
-        return [_to_model(item) async for item in items]
+        return [to_model(item) async for item in items]
+
+    async def list_by_account(self, account_id: str, page: PageRequest) -> Page[Invitation]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": ACCOUNT_INDEX,
+            "KeyConditionExpression": "accountId = :a",
+            "ExpressionAttributeValues": to_item({":a": account_id}),
+            "ScanIndexForward": False,
+            "Limit": page.first,
+        }
+        if page.start:
+            request["ExclusiveStartKey"] = to_item(page.start)
+        with translate_errors("Query"):
+            response = await self._client.query(**request)
+        items = [to_model(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, encode_cursor(from_item(last) if last else None))
+
+    async def put_new(self, invitation: Invitation) -> None:
+        with translate_errors("PutItem"):
+            await self._client.put_item(**put_new(self.table, _to_item(invitation), "id")["Put"])
+
+    def answer(
+        self, invitation: Invitation, status: InvitationStatus, now: datetime
+    ) -> dict[str, Any]:
+        """Move a PENDING, unexpired invitation to ``status``; fails if it moved first."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item({"id": invitation.id}),
+                "UpdateExpression": "SET #s = :status, answeredAt = :now, purgeAt = :purge",
+                "ConditionExpression": "#s = :pending AND expiresAt > :now",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":status": status.value,
+                        ":pending": InvitationStatus.PENDING.value,
+                        ":now": iso(now),
+                        ":purge": int(now.timestamp()) + PURGE_AFTER_SECONDS,
+                    }
+                ),
+            }
+        }
+
+    async def delete(self, invitation_id: str) -> None:
+        with translate_errors("DeleteItem"):
+            await self._client.delete_item(TableName=self.table, Key=to_item({"id": invitation_id}))
 
 
-def _to_model(item: Item) -> Invitation:
+def _to_item(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "id": invitation.id,
+        "accountId": invitation.account_id,
+        "email": invitation.email,
+        "role": invitation.role.value,
+        "status": invitation.stored_status.value,
+        "expiresAt": iso(invitation.expires_at),
+        "createdAt": iso(invitation.created_at),
+        "invitedBy": invitation.invited_by,
+        "purgeAt": int(invitation.expires_at.timestamp()) + PURGE_AFTER_SECONDS,
+    }
+
+
+def to_model(item: Item) -> Invitation:
     return Invitation(
         id=item["id"],
         account_id=item["accountId"],

@@ -11,6 +11,7 @@ from listbackup.store.dynamo import (
     batch_get,
     from_item,
     iso,
+    paginate,
     parse_time,
     put_new,
     to_item,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 MembershipKey = tuple[str, str]  # (account_id, user_id)
 USER_INDEX = "user-index"
 USER_INDEX_KEYS = ("userId", "accountId")
+TABLE_KEYS = ("accountId", "userId")
 
 
 class MembershipStore:
@@ -37,7 +39,7 @@ class MembershipStore:
     async def get_many(self, keys: Sequence[MembershipKey]) -> list[Membership | None]:
         requested = [{"accountId": a, "userId": u} for a, u in keys]
         found = await batch_get(self._client, {self.table: requested})
-        by_key = {(i["accountId"], i["userId"]): _to_model(i) for i in found[self.table]}
+        by_key = {(i["accountId"], i["userId"]): to_model(i) for i in found[self.table]}
         return [by_key.get(key) for key in keys]
 
     async def list_by_user(self, user_id: str, page: PageRequest) -> Page[Membership]:
@@ -52,9 +54,55 @@ class MembershipStore:
             request["ExclusiveStartKey"] = to_item(page.start)
         with translate_errors("Query"):
             response = await self._client.query(**request)
-        items = [_to_model(from_item(item)) for item in response.get("Items", [])]
+        items = [to_model(from_item(item)) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return Page(items, encode_cursor(from_item(last) if last else None))
+
+    async def list_by_account(self, account_id: str, page: PageRequest) -> Page[Membership]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "accountId = :a",
+            "ExpressionAttributeValues": to_item({":a": account_id}),
+            "Limit": page.first,
+        }
+        if page.start:
+            request["ExclusiveStartKey"] = to_item(page.start)
+        with translate_errors("Query"):
+            response = await self._client.query(**request)
+        items = [to_model(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, encode_cursor(from_item(last) if last else None))
+
+    async def all_for_account(self, account_id: str) -> list[Membership]:
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues=to_item({":a": account_id}),
+        )
+        return [to_model(item) async for item in items]
+
+    def replace(self, old: Membership, new: Membership) -> dict[str, Any]:
+        """A transaction Put of ``new`` that fails if ``old`` changed meanwhile."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(_to_item(new)),
+                "ConditionExpression": "#r = :role",
+                "ExpressionAttributeNames": {"#r": "role"},
+                "ExpressionAttributeValues": to_item({":role": old.role.value}),
+            }
+        }
+
+    def remove(self, membership: Membership) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": to_item({"accountId": membership.account_id, "userId": membership.user_id}),
+                "ConditionExpression": "attribute_exists(accountId)",
+            }
+        }
 
     async def delete(self, account_id: str, user_id: str) -> None:
         with translate_errors("DeleteItem"):
@@ -76,7 +124,7 @@ def _to_item(membership: Membership) -> dict[str, Any]:
     }
 
 
-def _to_model(item: Item) -> Membership:
+def to_model(item: Item) -> Membership:
     permissions = item.get("permissions")
     return Membership(
         account_id=item["accountId"],

@@ -22,7 +22,7 @@ class PlatformStore:
     async def get_many(self, slugs: Sequence[str]) -> list[Platform | None]:
         """Platforms in the order of ``slugs``; None where a slug is unknown."""
         found = await batch_get(self._client, {self.table: [{"slug": s} for s in slugs]})
-        by_slug = {item["slug"]: _to_model(item) for item in found[self.table]}
+        by_slug = {item["slug"]: to_model(item) for item in found[self.table]}
         return [by_slug.get(slug) for slug in slugs]
 
     async def list(self, category: str | None = None) -> list[Platform]:
@@ -38,7 +38,7 @@ class PlatformStore:
                 KeyConditionExpression="category = :c",
                 ExpressionAttributeValues=to_item({":c": category}),
             )
-        platforms = [_to_model(item) async for item in items]
+        platforms = [to_model(item) async for item in items]
         return sorted(platforms, key=lambda p: (p.name.casefold(), p.slug))
 
     async def replace_all(self, platforms: Iterable[Platform]) -> None:
@@ -79,7 +79,7 @@ def _to_item(platform: Platform) -> dict[str, Any]:
     }
 
 
-def _to_model(item: Item) -> Platform:
+def to_model(item: Item) -> Platform:
     return Platform(
         slug=item["slug"],
         name=item["name"],

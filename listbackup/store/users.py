@@ -36,7 +36,7 @@ class UserStore:
 
     async def get_many(self, ids: Sequence[str]) -> list[User | None]:
         found = await batch_get(self._client, {self.table: [{"id": i} for i in ids]})
-        by_id = {item["id"]: _to_model(item) for item in found[self.table]}
+        by_id = {item["id"]: to_model(item) for item in found[self.table]}
         return [by_id.get(i) for i in ids]
 
     async def update(
@@ -77,7 +77,21 @@ class UserStore:
             request["ExpressionAttributeValues"] = to_item(values)
         with translate_errors("UpdateItem"):
             response = await self._client.update_item(**request)
-        return _to_model(from_item(response["Attributes"]))
+        return to_model(from_item(response["Attributes"]))
+
+    async def find_by_email(self, email: str) -> str | None:
+        """The id of the user with this email, if any."""
+        with translate_errors("Query"):
+            response = await self._client.query(
+                TableName=self.table,
+                IndexName="email-index",
+                KeyConditionExpression="email = :e",
+                ExpressionAttributeValues=to_item({":e": email}),
+                ProjectionExpression="id",
+                Limit=1,
+            )
+        items = response.get("Items", [])
+        return str(from_item(items[0])["id"]) if items else None
 
     async def delete(self, user_id: str) -> None:
         with translate_errors("DeleteItem"):
@@ -94,10 +108,11 @@ def _to_item(user: User) -> dict[str, Any]:
         "createdAt": iso(user.created_at),
         "lastLoginAt": iso(user.last_login_at) if user.last_login_at else None,
         "currentAccountId": user.current_account_id,
+        "rootAccountId": user.root_account_id,
     }
 
 
-def _to_model(item: Item) -> User:
+def to_model(item: Item) -> User:
     return User(
         id=item["id"],
         email=item["email"],
@@ -107,4 +122,5 @@ def _to_model(item: Item) -> User:
         timezone=item.get("timezone"),
         last_login_at=optional_time(item.get("lastLoginAt")),
         current_account_id=item.get("currentAccountId"),
+        root_account_id=item.get("rootAccountId"),
     )

@@ -13,7 +13,8 @@ from listbackup.context import Context
 from listbackup.models import accounts as models
 from listbackup.models.invitations import Invitation as InvitationModel
 from listbackup.resolvers import accounts as resolvers
-from listbackup.resolvers import users as user_resolvers
+from listbackup.resolvers import invitations as invitation_resolvers
+from listbackup.resolvers import members as member_resolvers
 from listbackup.schema import node
 from listbackup.schema.enums import (
     AccountStatus,
@@ -22,13 +23,19 @@ from listbackup.schema.enums import (
     Permission,
     Role,
 )
-from listbackup.schema.types.pages import PageInfo
+from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, PageInfo
+from listbackup.services.members import Member
 from listbackup.store.pages import Page
 
 if TYPE_CHECKING:
     from listbackup.schema.types.users import User
 
 UserType = Annotated["User", strawberry.lazy("listbackup.schema.types.users")]
+
+
+def _sorted(permissions: frozenset[models.Permission]) -> list[models.Permission]:
+    order = list(models.Permission)
+    return sorted(permissions, key=order.index)
 
 
 @strawberry.type
@@ -72,6 +79,40 @@ class Account(node.Node):
             model=account,
         )
 
+    @strawberry.field(description="The parent account, when the caller can see it.")
+    async def parent(self, info: Info[Context, None]) -> Account | None:
+        found = await resolvers.parent(info.context, account=self.model)
+        return Account.from_model(found) if found else None
+
+    @strawberry.field(description="Root first, excluding this account: the breadcrumb.")
+    async def ancestors(self, info: Info[Context, None]) -> list[Account]:
+        found = await resolvers.ancestors(info.context, account=self.model)
+        return [Account.from_model(a) for a in found]
+
+    @strawberry.field
+    async def children(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> AccountPage:
+        page = await resolvers.children(
+            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+        )
+        return AccountPage.from_page(page)
+
+    @strawberry.field(description="Every account below this one, at any depth.")
+    async def descendants(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> AccountPage:
+        page = await resolvers.descendants(
+            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+        )
+        return AccountPage.from_page(page)
+
     @strawberry.field(description="The caller's role here, inherited from an ancestor or not.")
     async def viewer_role(self, info: Info[Context, None]) -> Role | None:
         return (await resolvers.viewer_access(info.context, account=self.model)).role
@@ -79,10 +120,54 @@ class Account(node.Node):
     @strawberry.field(description="What the caller may do here.")
     async def viewer_permissions(self, info: Info[Context, None]) -> list[Permission]:
         granted = await resolvers.viewer_access(info.context, account=self.model)
-        return sorted(granted.permissions, key=list(models.Permission).index)
+        return _sorted(granted.permissions)
+
+    @strawberry.field(description="Members here, then those who inherit access from above.")
+    async def members(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> MembershipPage:
+        page = await member_resolvers.list_members(
+            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+        )
+        return MembershipPage(
+            nodes=[Membership.from_member(m) for m in page.items],
+            page_info=PageInfo.from_page(page),
+        )
+
+    @strawberry.field(description="Invitations to this account; needs INVITE_USERS.")
+    async def invitations(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> InvitationPage:
+        page = await invitation_resolvers.for_account(
+            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+        )
+        now = info.context.now()
+        return InvitationPage(
+            nodes=[Invitation.from_model(i, now=now) for i in page.items],
+            page_info=PageInfo.from_page(page),
+        )
 
 
 node.register(models.Account, Account.from_model)
+
+
+@strawberry.type
+class AccountPage:
+    nodes: list[Account]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[models.Account]) -> AccountPage:
+        return cls(
+            nodes=[Account.from_model(a) for a in page.items],
+            page_info=PageInfo.from_page(page),
+        )
 
 
 @strawberry.type
@@ -100,12 +185,16 @@ class Membership:
     def from_model(cls, membership: models.Membership, *, inherited: bool = False) -> Membership:
         return cls(
             role=membership.role,
-            permissions=sorted(membership.permissions, key=list(models.Permission).index),
+            permissions=_sorted(membership.permissions),
             status=membership.status,
             inherited=inherited,
             joined_at=membership.joined_at,
             model=membership,
         )
+
+    @classmethod
+    def from_member(cls, member: Member) -> Membership:
+        return cls.from_model(member.membership, inherited=member.inherited)
 
     @strawberry.field
     async def account(self, info: Info[Context, None]) -> Account:
@@ -114,7 +203,7 @@ class Membership:
 
     @strawberry.field
     async def user(self, info: Info[Context, None]) -> UserType:
-        found = await user_resolvers.user(info.context, user_id=self.model.user_id)
+        found = await member_resolvers.user_of(info.context, membership=self.model)
         user: UserType = node.wrap(found)
         return user
 
@@ -128,7 +217,7 @@ class MembershipPage:
     def from_page(cls, page: Page[models.Membership]) -> MembershipPage:
         return cls(
             nodes=[Membership.from_model(m) for m in page.items],
-            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
+            page_info=PageInfo.from_page(page),
         )
 
 
@@ -164,3 +253,9 @@ class Invitation(node.Node):
         found = await resolvers.invitation_inviter(info.context, invitation=self.model)
         inviter: UserType | None = node.wrap(found) if found else None
         return inviter
+
+
+@strawberry.type
+class InvitationPage:
+    nodes: list[Invitation]
+    page_info: PageInfo

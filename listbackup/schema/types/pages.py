@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from listbackup.store.pages import Page
@@ -15,5 +17,5 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def from_page(cls, page: Page[object]) -> PageInfo:
+    def from_page(cls, page: Page[Any]) -> PageInfo:
         return cls(has_next_page=page.has_next, end_cursor=page.end_cursor)

@@ -1,0 +1,67 @@
+"""One BatchGetItem for the keys of every table asked for in the same event-loop tick.
+
+Each per-request loader hands its keys here instead of calling DynamoDB itself. The first
+request of a tick schedules a flush for the next tick, so loaders of different tables
+(users, accounts, memberships...) dispatching together share BatchGetItem calls of up to
+100 keys, whatever table the keys belong to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from listbackup.store.dynamo import Item, Key, batch_get
+
+if TYPE_CHECKING:
+    from types_aiobotocore_dynamodb import DynamoDBClient
+
+
+def _marker(key: Key) -> str:
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+class TableBatcher:
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self._pending: dict[str, list[tuple[Key, asyncio.Future[Item | None]]]] = {}
+        self._scheduled = False
+
+    async def get(self, table: str, keys: Sequence[Key]) -> list[Item | None]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Item | None]] = []
+        for key in keys:
+            future: asyncio.Future[Item | None] = loop.create_future()
+            self._pending.setdefault(table, []).append((key, future))
+            futures.append(future)
+        if not self._scheduled:
+            self._scheduled = True
+            # call_soon runs after every callback already queued: the other loaders of
+            # this tick get their keys in first.
+            loop.call_soon(lambda: asyncio.ensure_future(self._flush()))
+        return list(await asyncio.gather(*futures))
+
+    async def _flush(self) -> None:
+        pending, self._pending, self._scheduled = self._pending, {}, False
+        requests = {table: [key for key, _ in waiting] for table, waiting in pending.items()}
+        try:
+            found = await batch_get(self._client, requests)
+        except Exception as exc:  # noqa: BLE001 - handed to every waiting loader
+            for waiting in pending.values():
+                for _, future in waiting:
+                    if not future.done():
+                        future.set_exception(exc)
+            return
+        for table, waiting in pending.items():
+            key_names = list(waiting[0][0]) if waiting else []
+            by_key = {
+                _marker({name: item[name] for name in key_names}): item for item in found[table]
+            }
+            for key, future in waiting:
+                if not future.done():
+                    future.set_result(by_key.get(_marker(key)))
+
+
+__all__ = ["TableBatcher"]

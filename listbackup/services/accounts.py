@@ -1,0 +1,328 @@
+"""The account tree: create, change, move and delete accounts; read up and down the tree.
+
+Every read and write checks the caller's access first (services/access.py); an account
+the caller cannot see answers exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from listbackup.errors import BadUserInputError, ConflictError
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import Account, AccountSettings, Permission
+from listbackup.models.users import Principal, User
+from listbackup.services import access, validation
+from listbackup.store import Store
+from listbackup.store.accounts import settings_map
+from listbackup.store.moves import Move
+from listbackup.store.pages import Page
+
+log = logging.getLogger(__name__)
+
+#: TransactWriteItems takes 100 items; a move also touches the journal and two parents.
+MOVE_BATCH = 96
+MAX_RETENTION_DAYS = 3650
+MAX_SUB_ACCOUNTS_LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsChanges:
+    allow_sub_accounts: bool | None = None
+    max_sub_accounts: int | None = None
+    #: True when max_sub_accounts was given as null: remove the limit.
+    clear_max_sub_accounts: bool = False
+    default_retention_days: int | None = None
+    timezone: str | None = None
+
+
+async def create(
+    *,
+    store: Store,
+    loaders: Loaders,
+    principal: Principal,
+    name: str,
+    parent_id: str,
+    company: str | None,
+    now: datetime,
+) -> Account:
+    name = validation.text(name, "name")
+    company = validation.text(company, "company") if company else None
+    parent = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=parent_id,
+        permission=Permission.CREATE_SUB_ACCOUNTS,
+    )
+    _check_room(parent)
+    account_id = str(uuid.uuid4())
+    account = Account(
+        id=account_id,
+        name=name,
+        company=company,
+        path=(*parent.path, account_id),
+        created_at=now,
+        created_by=principal.user_id,
+        settings=AccountSettings(
+            default_retention_days=parent.settings.default_retention_days,
+            timezone=parent.settings.timezone,
+        ),
+    )
+    try:
+        await store.transact(
+            [
+                store.accounts.put_new(account),
+                store.accounts.add_child(parent, max_children=parent.settings.max_sub_accounts),
+            ]
+        )
+    except ConflictError:
+        # The parent filled up (or moved) between our read and our write.
+        fresh = await store.accounts.get_many([parent.id])
+        if fresh[0] is not None:
+            _check_room(fresh[0])
+        raise
+    return account
+
+
+def _check_room(parent: Account) -> None:
+    if not parent.settings.allow_sub_accounts:
+        raise ConflictError(
+            "This account does not allow sub-accounts.", reason="SUB_ACCOUNTS_NOT_ALLOWED"
+        )
+    limit = parent.settings.max_sub_accounts
+    if limit is not None and parent.child_count >= limit:
+        raise ConflictError(
+            f"This account already has its maximum of {limit} sub-accounts.",
+            reason="MAX_SUB_ACCOUNTS_REACHED",
+        )
+
+
+async def update(
+    *,
+    store: Store,
+    loaders: Loaders,
+    principal: Principal,
+    account_id: str,
+    name: str | None,
+    company: str | None,
+    clear_company: bool,
+    settings: SettingsChanges | None,
+) -> Account:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.MODIFY_SETTINGS,
+    )
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = validation.text(name, "name")
+    if company is not None:
+        changes["company"] = validation.text(company, "company")
+    elif clear_company:
+        changes["company"] = None
+    if settings is not None:
+        changes["settings"] = settings_map(_apply(account.settings, settings))
+    if not changes:
+        return account
+    updated = await store.accounts.update(account.id, changes)
+    loaders.account.clear(updated.id).prime(updated.id, updated)
+    return updated
+
+
+def _apply(current: AccountSettings, changes: SettingsChanges) -> AccountSettings:
+    result = current
+    if changes.allow_sub_accounts is not None:
+        result = replace(result, allow_sub_accounts=changes.allow_sub_accounts)
+    if changes.clear_max_sub_accounts:
+        result = replace(result, max_sub_accounts=None)
+    elif changes.max_sub_accounts is not None:
+        if not 0 <= changes.max_sub_accounts <= MAX_SUB_ACCOUNTS_LIMIT:
+            raise BadUserInputError(
+                f"maxSubAccounts must be between 0 and {MAX_SUB_ACCOUNTS_LIMIT}.",
+                field="settings.maxSubAccounts",
+            )
+        result = replace(result, max_sub_accounts=changes.max_sub_accounts)
+    if changes.default_retention_days is not None:
+        if not 1 <= changes.default_retention_days <= MAX_RETENTION_DAYS:
+            raise BadUserInputError(
+                f"defaultRetentionDays must be between 1 and {MAX_RETENTION_DAYS}.",
+                field="settings.defaultRetentionDays",
+            )
+        result = replace(result, default_retention_days=changes.default_retention_days)
+    if changes.timezone is not None:
+        result = replace(
+            result, timezone=validation.timezone(changes.timezone, "settings.timezone")
+        )
+    return result
+
+
+async def move(
+    *,
+    store: Store,
+    loaders: Loaders,
+    principal: Principal,
+    account_id: str,
+    new_parent_id: str,
+    now: datetime,
+) -> Account:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.MODIFY_SETTINGS,
+    )
+    new_parent = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=new_parent_id,
+        permission=Permission.CREATE_SUB_ACCOUNTS,
+    )
+    if account.id in new_parent.path:
+        raise ConflictError(
+            "An account cannot move below itself or its own descendants.",
+            reason="CIRCULAR_HIERARCHY",
+        )
+    if account.parent_id == new_parent.id:
+        return account
+    _check_room(new_parent)
+    subtree = await store.accounts.subtree(account.root_id, account.path)
+    descendants = [a for a in subtree if a.id != account.id]
+    new_path = (*new_parent.path, account.id)
+    counters = [
+        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts)
+    ]
+    if account.parent_id:
+        counters.append(store.accounts.remove_child(account.parent_id))
+    head = [store.accounts.moved(account, new_path), *counters]
+    if len(descendants) + len(head) <= MOVE_BATCH:
+        await store.transact(head + _rehome(store, descendants, account.path, new_path))
+    else:
+        # Too big for one transaction: journal first, so a crash mid-way can be resumed.
+        journal = Move(account.id, account.path, new_path, now)
+        await store.transact([store.moves.put_new(journal), *head])
+        await _finish_move(store, journal)
+    moved = replace(account, path=new_path)
+    loaders.account.clear(moved.id).prime(moved.id, moved)
+    return moved
+
+
+def _rehome(
+    store: Store, accounts: Sequence[Account], old_prefix: Sequence[str], new_prefix: Sequence[str]
+) -> list[dict[str, Any]]:
+    depth = len(old_prefix)
+    return [store.accounts.moved(a, (*new_prefix, *a.path[depth:])) for a in accounts]
+
+
+async def _finish_move(store: Store, journal: Move) -> None:
+    """Re-home whatever is still under the old path, in batches; then close the journal.
+
+    Idempotent: an account already re-homed no longer matches the old path.
+    """
+    old_root = journal.old_path[0]
+    while True:
+        remaining = [
+            a
+            for a in await store.accounts.subtree(old_root, journal.old_path)
+            if a.id != journal.account_id
+        ]
+        if not remaining:
+            break
+        for start in range(0, len(remaining), MOVE_BATCH):
+            batch = remaining[start : start + MOVE_BATCH]
+            await store.transact(_rehome(store, batch, journal.old_path, journal.new_path))
+    await store.moves.finish(journal.account_id)
+
+
+async def resume_moves(*, store: Store) -> int:
+    """Finish every move a crash left half-done; return how many there were."""
+    pending = await store.moves.pending()
+    for journal in pending:
+        log.warning("resuming the move of account %s", journal.account_id)
+        await _finish_move(store, journal)
+    return len(pending)
+
+
+async def delete(
+    *, store: Store, loaders: Loaders, principal: Principal, account_id: str
+) -> Account:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.DELETE_ACCOUNT,
+    )
+    if account.child_count:
+        raise ConflictError(
+            "Delete or move this account's sub-accounts first.", reason="HAS_SUB_ACCOUNTS"
+        )
+    for table, reason, what in (
+        ("connections", "HAS_CONNECTIONS", "connections"),
+        ("sources", "HAS_SOURCES", "backup sources"),
+    ):
+        if await store.owns_any(table, account.id):
+            raise ConflictError(f"Delete this account's {what} first.", reason=reason)
+    members = await store.memberships.all_for_account(account.id)
+    items = [store.accounts.delete_childless(account)]
+    if account.parent_id:
+        items.append(store.accounts.remove_child(account.parent_id))
+    # Memberships go with the account; more than a transaction holds go just before it.
+    fits = MOVE_BATCH - len(items)
+    for membership in members[fits:]:
+        await store.memberships.delete(membership.account_id, membership.user_id)
+    await store.transact(items + [store.memberships.remove(m) for m in members[:fits]])
+    loaders.account.clear(account.id)
+    return account
+
+
+async def get(*, loaders: Loaders, principal: Principal, account_id: str) -> Account:
+    account, _ = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=account_id
+    )
+    return account
+
+
+async def ancestors(*, loaders: Loaders, principal: Principal, account: Account) -> list[Account]:
+    """The breadcrumb, root first: the ancestors the caller can see (from their highest
+    membership down)."""
+    first_visible = await access.highest_visible_level(
+        loaders=loaders, user_id=principal.user_id, account=account
+    )
+    if first_visible is None:
+        return []
+    ids = list(account.path[first_visible:-1])
+    found = await loaders.account.load_many(ids)
+    return [a for a in found if a is not None]
+
+
+async def parent(*, loaders: Loaders, principal: Principal, account: Account) -> Account | None:
+    trail = await ancestors(loaders=loaders, principal=principal, account=account)
+    return trail[-1] if trail and trail[-1].id == account.parent_id else None
+
+
+async def children(
+    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+) -> Page[Account]:
+    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
+    return await loaders.children.load((account.id, first, after))
+
+
+async def descendants(
+    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+) -> Page[Account]:
+    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
+    return await loaders.descendants.load((account.id, first, after))
+
+
+async def switch(*, store: Store, loaders: Loaders, principal: Principal, account_id: str) -> User:
+    account, _ = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=account_id
+    )
+    user = await store.users.update(principal.user_id, changes={"currentAccountId": account.id})
+    loaders.user.clear(user.id).prime(user.id, user)
+    return user

@@ -1,0 +1,34 @@
+"""Email through SES. Messages are plain text and name no secret."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from listbackup.errors import InfrastructureError
+
+if TYPE_CHECKING:
+    from types_aiobotocore_ses import SESClient
+
+
+class Mailer:
+    def __init__(self, client: SESClient, sender: str) -> None:
+        self._client = client
+        self.sender = sender
+
+    async def send(self, *, to: str, subject: str, body: str) -> None:
+        try:
+            await self._client.send_email(
+                Source=self.sender,
+                Destination={"ToAddresses": [to]},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response["Error"].get("Code") if isinstance(exc, ClientError) else ""
+            raise InfrastructureError(
+                f"SES SendEmail failed: {code or type(exc).__name__}"
+            ) from None
