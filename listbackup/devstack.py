@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -12,7 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
 
 _READY_TIMEOUT = 30.0
 _STOP_TIMEOUT = 5.0
@@ -103,3 +107,35 @@ def apply_dev_environment(endpoint: str) -> None:
 def jwks_url(endpoint: str, user_pool_id: str) -> str:
     """Where moto serves the signing keys of a user pool."""
     return f"{endpoint}/{user_pool_id}/.well-known/jwks.json"
+
+
+class _InLoopServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Leave the host program's signal handling (pytest's, a benchmark's) alone.
+        yield
+
+
+@contextlib.asynccontextmanager
+async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port in the running event loop; yield its URL.
+
+    For tests and benchmarks: real HTTP and WebSocket, no thread, no second process.
+    """
+    server = _InLoopServer(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # startup failed: raise its error here
+            raise DevStackError("uvicorn stopped before it started")
+        await asyncio.sleep(0.005)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

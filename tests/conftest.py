@@ -17,10 +17,9 @@ from moto.server import ThreadedMotoServer
 from listbackup.aws import AwsClients, open_clients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings, load_settings
-from listbackup.devstack import jwks_url
+from listbackup.devstack import jwks_url, live_server
 from listbackup.server import create_app
 from tests.aws_state import wipe
-from tests.helpers import live_server
 
 TEST_ENV = {
     "LISTBACKUP_STAGE": "test",

@@ -2,43 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import uvicorn
-from starlette.types import ASGIApp
-
-
-class _TestServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Leave pytest's own signal handling alone.
-        yield
-
-
-@contextlib.asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve ``app`` on a free loopback port in this event loop; yield its base URL."""
-    server = _TestServer(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # startup failed: raise its error here
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def gql(

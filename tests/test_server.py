@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from listbackup.config import Settings
-from listbackup.devstack import free_port
+from listbackup.devstack import free_port, live_server
 from listbackup.schema import MAX_ALIASES
 from listbackup.server import create_app
-from tests.helpers import error_codes, gql, live_server
+from tests.helpers import error_codes, gql
 
 
 async def test_healthz_answers_without_touching_aws(client: httpx.AsyncClient) -> None:

@@ -140,9 +140,6 @@ class TenancyLoaders:
         self.memberships_by_user = _PageLoader(
             store.memberships.list_by_user, memberships.USER_INDEX_KEYS, prime_membership
         )
-        self.memberships_by_account = _PageLoader(
-            store.memberships.list_by_account, memberships.TABLE_KEYS, prime_membership
-        )
         self.children = _PageLoader(
             store.accounts.children, accounts.PARENT_INDEX_KEYS, prime_account
         )

@@ -64,6 +64,9 @@ class Account:
     child_count: int = 0
     #: Direct OWNER memberships; a root account never drops to zero.
     owner_count: int = 0
+    #: Users with a direct membership here, kept with the memberships themselves, so a
+    #: page of members is one BatchGetItem rather than a Query per account.
+    member_ids: frozenset[str] = frozenset()
 
     @property
     def level(self) -> int:

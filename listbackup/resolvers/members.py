@@ -49,5 +49,14 @@ async def remove(ctx: Context, *, account_id: str, user_id: str) -> None:
     )
 
 
+async def account_of(ctx: Context, *, membership: Membership, listed_on: str | None) -> Account:
+    return await members.account_of(
+        loaders=ctx.loaders,
+        principal=await ctx.principal(),
+        membership=membership,
+        listed_on=listed_on,
+    )
+
+
 async def user_of(ctx: Context, *, membership: Membership) -> User:
     return await members.user_of(loaders=ctx.loaders, membership=membership)

@@ -59,6 +59,7 @@ async def sign_up(
         created_at=now,
         created_by=created.user_id,
         owner_count=1,
+        member_ids=frozenset({created.user_id}),
     )
     user = User(
         id=created.user_id,

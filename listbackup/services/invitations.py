@@ -147,14 +147,19 @@ async def accept(
     membership = Membership(
         account_id=account.id, user_id=principal.user_id, role=invitation.role, joined_at=now
     )
-    items = [
-        store.invitations.answer(invitation, InvitationStatus.ACCEPTED, now),
-        store.memberships.put_new(membership),
-    ]
-    if invitation.role is Role.OWNER:
-        items.append(store.accounts.change_owners(account, +1))
-    await store.transact(items)
-    loaders.membership.prime((account.id, principal.user_id), membership)
+    await store.transact(
+        [
+            store.invitations.answer(invitation, InvitationStatus.ACCEPTED, now),
+            store.memberships.put_new(membership),
+            store.accounts.members_changed(
+                account,
+                joined=principal.user_id,
+                owner_delta=int(invitation.role is Role.OWNER),
+            ),
+        ]
+    )
+    key = (account.id, principal.user_id)
+    loaders.membership.clear(key).prime(key, membership)
     return membership
 
 
@@ -162,12 +167,19 @@ async def revoke(
     *, store: Store, loaders: Loaders, principal: Principal, invitation_id: str, now: datetime
 ) -> Invitation:
     invitation = await get(loaders=loaders, principal=principal, invitation_id=invitation_id)
-    await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=invitation.account_id,
-        permission=Permission.INVITE_USERS,
-    )
+    try:
+        await access.require(
+            loaders=loaders,
+            principal=principal,
+            account_id=invitation.account_id,
+            permission=Permission.INVITE_USERS,
+        )
+    except NotFoundError:
+        # The invitee sees the invitation but may not withdraw it (they can ignore it).
+        raise ForbiddenError(
+            "Only the account's members who may invite can revoke.",
+            reason="MISSING_PERMISSION",
+        ) from None
     _check_pending(invitation, now)
     await store.transact([store.invitations.answer(invitation, InvitationStatus.REVOKED, now)])
     return replace(invitation, stored_status=InvitationStatus.REVOKED)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass, replace
 
 from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError, NotFoundError
@@ -24,8 +23,7 @@ from listbackup.models.accounts import (
 from listbackup.models.users import Principal, User
 from listbackup.services import access
 from listbackup.store import Store
-from listbackup.store.memberships import TABLE_KEYS
-from listbackup.store.pages import Page, page_request
+from listbackup.store.pages import MAX_PAGE_SIZE, Page
 
 NO_MEMBER = "No such member of this account."
 
@@ -35,54 +33,56 @@ class Member:
     membership: Membership
     #: True when the membership is on an ancestor of the account listed.
     inherited: bool
+    #: The account whose members were listed.
+    listed_on: str | None = None
 
 
 async def list_members(
     *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
 ) -> Page[Member]:
+    """Direct members (by user id), then those of each ancestor, nearest first; everyone
+    once, under their closest membership. One BatchGetItem for the page's memberships."""
     await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
-    distance, inner = _decode(after, len(account.path))
-    page_request(first, inner, TABLE_KEYS)  # validate first/after before any read
-    holder = account.path[-1 - distance]
-    page = await loaders.memberships_by_account.load((holder, first, inner))
-    items = list(page.items)
-    if distance:
-        # Someone with a membership closer to the account is listed there instead.
-        closer = account.path[len(account.path) - distance :]
-        shadows = await loaders.membership.load_many(
-            [(aid, m.user_id) for m in items for aid in closer]
-        )
-        shadowed = {s.user_id for s in shadows if s is not None}
-        items = [m for m in items if m.user_id not in shadowed]
-    if page.end_cursor:
-        cursor: str | None = _encode(distance, page.end_cursor)
-    elif distance + 1 < len(account.path):
-        cursor = _encode(distance + 1, None)
-    else:
-        cursor = None
-    return Page([Member(m, inherited=distance > 0) for m in items], cursor)
+    offset = _offset(after, first)
+    path = await loaders.account.load_many(list(account.path))
+    entries: list[tuple[str, str, bool]] = []
+    seen: set[str] = set()
+    for distance, holder in enumerate(reversed(path)):
+        if holder is None:
+            continue
+        for user_id in sorted(holder.member_ids - seen):
+            seen.add(user_id)
+            entries.append((holder.id, user_id, distance > 0))
+    window = entries[offset : offset + first]
+    found = await loaders.membership.load_many([(a, u) for a, u, _ in window])
+    items = [
+        Member(m, inherited=inherited, listed_on=account.id)
+        for m, (_, _, inherited) in zip(found, window, strict=True)
+        if m is not None
+    ]
+    more = offset + first < len(entries)
+    return Page(items, _encode(offset + first) if more else None)
 
 
-def _encode(distance: int, inner: str | None) -> str:
-    raw = json.dumps({"d": distance, "c": inner}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+def _encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"members:{offset}".encode()).decode("ascii").rstrip("=")
 
 
-def _decode(after: str | None, depth: int) -> tuple[int, str | None]:
+def _offset(after: str | None, first: int) -> int:
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInputError(f"first must be between 1 and {MAX_PAGE_SIZE}.", field="first")
     if after is None:
-        return 0, None
+        return 0
     try:
-        data = json.loads(base64.urlsafe_b64decode(after.encode("ascii") + b"==="))
-        distance, inner = data["d"], data["c"]
-    except (binascii.Error, UnicodeError, ValueError, KeyError, TypeError):
-        distance, inner = None, None
-    if (
-        not isinstance(distance, int)
-        or not 0 <= distance < depth
-        or not (inner is None or isinstance(inner, str))
-    ):
+        kind, _, number = (
+            base64.urlsafe_b64decode(after.encode("ascii") + b"===").decode().partition(":")
+        )
+        offset = int(number)
+    except (binascii.Error, UnicodeError, ValueError):
+        kind, offset = "", -1
+    if kind != "members" or offset < 0:
         raise BadUserInputError("after is not a cursor from this list.", field="after")
-    return distance, inner
+    return offset
 
 
 async def update(
@@ -109,7 +109,11 @@ async def update(
     items = [store.memberships.replace(target, new)]
     if delta:
         _keep_an_owner(account, delta)
-        items.append(store.accounts.change_owners(account, delta, keep_one=account.level == 0))
+        items.append(
+            store.accounts.members_changed(
+                account, owner_delta=delta, keep_an_owner=delta < 0 and account.level == 0
+            )
+        )
     await store.transact(items)
     loaders.membership.clear((account.id, user_id)).prime((account.id, user_id), new)
     return Member(new, inherited=False)
@@ -134,11 +138,20 @@ async def remove(
     target = await _direct_member(loaders, account, user_id)
     if target.role is Role.OWNER and not leaving and granted.role is not Role.OWNER:
         raise ForbiddenError("Only an owner can remove an owner.", reason="OWNER_REQUIRED")
-    items = [store.memberships.remove(target)]
-    if target.role is Role.OWNER:
+    owner = target.role is Role.OWNER
+    if owner:
         _keep_an_owner(account, -1)
-        items.append(store.accounts.change_owners(account, -1, keep_one=account.level == 0))
-    await store.transact(items)
+    await store.transact(
+        [
+            store.memberships.remove(target),
+            store.accounts.members_changed(
+                account,
+                left=user_id,
+                owner_delta=-int(owner),
+                keep_an_owner=owner and account.level == 0,
+            ),
+        ]
+    )
     loaders.membership.clear((account.id, user_id))
 
 
@@ -170,6 +183,24 @@ def _keep_an_owner(account: Account, delta: int) -> None:
     # Sub-accounts inherit their root's owners; a root must keep one of its own.
     if delta < 0 and account.level == 0 and account.owner_count <= 1:
         raise ConflictError("An account must keep at least one owner.", reason="LAST_OWNER")
+
+
+async def account_of(
+    *, loaders: Loaders, principal: Principal, membership: Membership, listed_on: str | None
+) -> Account:
+    """The account holding the membership; for an inherited one the caller cannot see
+    (a member of the sub-account only), the account whose members were listed."""
+    try:
+        holder, _ = await access.visible_account(
+            loaders=loaders, principal=principal, account_id=membership.account_id
+        )
+    except NotFoundError:
+        if listed_on is None:
+            raise
+        holder, _ = await access.visible_account(
+            loaders=loaders, principal=principal, account_id=listed_on
+        )
+    return holder
 
 
 async def user_of(*, loaders: Loaders, membership: Membership) -> User:

@@ -118,16 +118,36 @@ class AccountStore:
             parent_id, "ADD childCount :minus", "attribute_exists(id)", {":minus": -1}
         )
 
-    def change_owners(
-        self, account: Account, delta: int, *, keep_one: bool = False
+    def members_changed(
+        self,
+        account: Account,
+        *,
+        joined: str | None = None,
+        left: str | None = None,
+        owner_delta: int = 0,
+        keep_an_owner: bool = False,
     ) -> dict[str, Any]:
-        """Add ``delta`` direct owners; with ``keep_one``, refuse to reach zero."""
+        """Record a member joining or leaving and owners gained or lost, in one update
+        (a transaction may touch an item once); ``keep_an_owner`` refuses reaching zero."""
+        actions: list[str] = []
+        values: dict[str, Any] = {}
+        adds = []
+        if joined:
+            adds.append("memberIds :joined")
+            values[":joined"] = {joined}
+        if owner_delta:
+            adds.append("ownerCount :delta")
+            values[":delta"] = owner_delta
+        if adds:
+            actions.append("ADD " + ", ".join(adds))
+        if left:
+            actions.append("DELETE memberIds :left")
+            values[":left"] = {left}
         condition = "attribute_exists(id)"
-        values: dict[str, Any] = {":delta": delta}
-        if keep_one:
+        if keep_an_owner:
             condition += " AND ownerCount > :one"
             values[":one"] = 1
-        return self._update(account.id, "ADD ownerCount :delta", condition, values)
+        return self._update(account.id, " ".join(actions), condition, values)
 
     def moved(self, account: Account, new_path: Sequence[str]) -> dict[str, Any]:
         """Re-home one account of a moving subtree, if it has not moved already."""
@@ -177,20 +197,32 @@ class AccountStore:
     # -- single writes -----------------------------------------------------------------
 
     async def update(self, account_id: str, changes: Mapping[str, Any]) -> Account:
-        """Set attributes (``settings`` as a whole map) of an existing account."""
+        """Set attributes (``settings`` as a whole map) of an existing account; None
+        removes one."""
         names = {f"#a{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        sets = ", ".join(f"#a{i} = :v{i}" for i in range(len(changes)))
-        with translate_errors("UpdateItem"):
-            response = await self._client.update_item(
-                TableName=self.table,
-                Key=to_item({"id": account_id}),
-                UpdateExpression=f"SET {sets}",
-                ConditionExpression="attribute_exists(id)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_NEW",
+        values = {f":v{i}": v for i, v in enumerate(changes.values()) if v is not None}
+        sets = [f"#a{i} = :v{i}" for i, v in enumerate(changes.values()) if v is not None]
+        removes = [f"#a{i}" for i, v in enumerate(changes.values()) if v is None]
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
             )
+            if part
+        )
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item({"id": account_id}),
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(id)",
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
+        with translate_errors("UpdateItem"):
+            response = await self._client.update_item(**request)
         return to_model(from_item(response["Attributes"]))
 
     async def delete(self, account_id: str) -> None:
@@ -222,6 +254,8 @@ def to_item_data(account: Account) -> dict[str, Any]:
         "settings": settings_map(account.settings),
         "childCount": account.child_count,
         "ownerCount": account.owner_count,
+        # A string set: DynamoDB stores no empty set, so none means no direct members.
+        "memberIds": set(account.member_ids) or None,
     }
 
 
@@ -244,4 +278,5 @@ def to_model(item: Item) -> Account:
         ),
         child_count=int(item.get("childCount", 0)),
         owner_count=int(item.get("ownerCount", 0)),
+        member_ids=frozenset(item.get("memberIds") or ()),
     )

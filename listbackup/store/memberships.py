@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 MembershipKey = tuple[str, str]  # (account_id, user_id)
 USER_INDEX = "user-index"
 USER_INDEX_KEYS = ("userId", "accountId")
-TABLE_KEYS = ("accountId", "userId")
 
 
 class MembershipStore:
@@ -48,21 +47,6 @@ class MembershipStore:
             "IndexName": USER_INDEX,
             "KeyConditionExpression": "userId = :u",
             "ExpressionAttributeValues": to_item({":u": user_id}),
-            "Limit": page.first,
-        }
-        if page.start:
-            request["ExclusiveStartKey"] = to_item(page.start)
-        with translate_errors("Query"):
-            response = await self._client.query(**request)
-        items = [to_model(from_item(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items, encode_cursor(from_item(last) if last else None))
-
-    async def list_by_account(self, account_id: str, page: PageRequest) -> Page[Membership]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "accountId = :a",
-            "ExpressionAttributeValues": to_item({":a": account_id}),
             "Limit": page.first,
         }
         if page.start:

@@ -12,6 +12,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from listbackup import ids
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
+from listbackup.devstack import live_server
 from listbackup.resources import SPEC
 from listbackup.server import create_app
 from tests.helpers import (
@@ -19,7 +20,6 @@ from tests.helpers import (
     SIGN_IN,
     error_codes,
     gql,
-    live_server,
     new_user,
     sign_in,
     sign_up,

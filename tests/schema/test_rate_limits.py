@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from listbackup.config import Settings
+from listbackup.devstack import live_server
 from listbackup.server import create_app
-from tests.helpers import PASSWORD, SIGN_IN, SIGN_UP, error_codes, gql, live_server, sign_up
+from tests.helpers import PASSWORD, SIGN_IN, SIGN_UP, error_codes, gql, sign_up
 
 WRONG = "Wr0ng-password!"
 FORGOT = "mutation($e: String!) { forgotPassword(email: $e) }"

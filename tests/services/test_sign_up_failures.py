@@ -11,6 +11,7 @@ import pytest
 from listbackup.aws import AwsClients
 from listbackup.bootstrap import _table_definition
 from listbackup.config import Settings
+from listbackup.devstack import live_server
 from listbackup.errors import InfrastructureError
 from listbackup.models.users import SignUpData
 from listbackup.resources import SPEC
@@ -19,7 +20,7 @@ from listbackup.services import identity
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
-from tests.helpers import PASSWORD, error_codes, gql, live_server
+from tests.helpers import PASSWORD, error_codes, gql
 
 
 async def cognito_users(aws: AwsClients, settings: Settings) -> list[str]:

@@ -147,9 +147,8 @@ class Account(node.Node):
         page = await invitation_resolvers.for_account(
             info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
         )
-        now = info.context.now()
         return InvitationPage(
-            nodes=[Invitation.from_model(i, now=now) for i in page.items],
+            nodes=[Invitation.from_model(i) for i in page.items],
             page_info=PageInfo.from_page(page),
         )
 
@@ -180,9 +179,16 @@ class Membership:
     )
     joined_at: datetime
     model: strawberry.Private[models.Membership]
+    listed_on: strawberry.Private[str | None] = None
 
     @classmethod
-    def from_model(cls, membership: models.Membership, *, inherited: bool = False) -> Membership:
+    def from_model(
+        cls,
+        membership: models.Membership,
+        *,
+        inherited: bool = False,
+        listed_on: str | None = None,
+    ) -> Membership:
         return cls(
             role=membership.role,
             permissions=_sorted(membership.permissions),
@@ -190,15 +196,22 @@ class Membership:
             inherited=inherited,
             joined_at=membership.joined_at,
             model=membership,
+            listed_on=listed_on,
         )
 
     @classmethod
     def from_member(cls, member: Member) -> Membership:
-        return cls.from_model(member.membership, inherited=member.inherited)
+        return cls.from_model(
+            member.membership, inherited=member.inherited, listed_on=member.listed_on
+        )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The account holding the membership (an ancestor when inherited)."
+    )
     async def account(self, info: Info[Context, None]) -> Account:
-        found = await resolvers.account(info.context, account_id=self.model.account_id)
+        found = await member_resolvers.account_of(
+            info.context, membership=self.model, listed_on=self.listed_on
+        )
         return Account.from_model(found)
 
     @strawberry.field
@@ -226,22 +239,24 @@ class Invitation(node.Node):
     id: strawberry.ID
     email: str
     role: Role
-    status: InvitationStatus
     expires_at: datetime
     created_at: datetime
     model: strawberry.Private[InvitationModel]
 
     @classmethod
-    def from_model(cls, invitation: InvitationModel, *, now: datetime) -> Invitation:
+    def from_model(cls, invitation: InvitationModel) -> Invitation:
         return cls(
             id=strawberry.ID(ids.encode(ids.INVITATION, invitation.id)),
             email=invitation.email,
             role=invitation.role,
-            status=invitation.status_at(now),
             expires_at=invitation.expires_at,
             created_at=invitation.created_at,
             model=invitation,
         )
+
+    @strawberry.field(description="EXPIRED once a pending invitation passes expiresAt.")
+    def status(self, info: Info[Context, None]) -> InvitationStatus:
+        return self.model.status_at(info.context.now())
 
     @strawberry.field
     async def account(self, info: Info[Context, None]) -> Account:
@@ -253,6 +268,9 @@ class Invitation(node.Node):
         found = await resolvers.invitation_inviter(info.context, invitation=self.model)
         inviter: UserType | None = node.wrap(found) if found else None
         return inviter
+
+
+node.register(InvitationModel, Invitation.from_model)
 
 
 @strawberry.type

@@ -131,7 +131,7 @@ class TenancyMutation:
         invitation = await invitation_resolvers.invite(
             info.context, account_id=_key(ids.ACCOUNT, account_id), email=email, role=role
         )
-        return Invitation.from_model(invitation, now=info.context.now())
+        return Invitation.from_model(invitation)
 
     @strawberry.mutation(description="Only by the person invited, while it is pending.")
     async def accept_invitation(self, info: Info[Context, None], id: strawberry.ID) -> Membership:
@@ -145,7 +145,7 @@ class TenancyMutation:
         invitation = await invitation_resolvers.revoke(
             info.context, invitation_id=_key(ids.INVITATION, id)
         )
-        return Invitation.from_model(invitation, now=info.context.now())
+        return Invitation.from_model(invitation)
 
     @strawberry.mutation(
         description="Changes a direct member's role and, optionally, explicit permissions "

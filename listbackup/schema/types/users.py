@@ -62,8 +62,7 @@ class User(node.Node):
     @strawberry.field(description="Invitations to the user's email that can still be accepted.")
     async def pending_invitations(self, info: Info[Context, None]) -> list[Invitation]:
         found = await user_resolvers.pending_invitations(info.context, user=self.model)
-        now = info.context.now()
-        return [Invitation.from_model(i, now=now) for i in found]
+        return [Invitation.from_model(i) for i in found]
 
 
 node.register(models.User, User.from_model)

@@ -1,0 +1,115 @@
+"""Per-request loaders: one BatchGetItem for a tick's keys, whatever their tables."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from listbackup.aws import AwsClients
+from listbackup.config import Settings
+from listbackup.loaders import Loaders
+from listbackup.store import Store
+from tests.helpers import tenant
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def batch_gets(aws: AwsClients) -> Iterator[list[dict[str, Any]]]:
+    """The RequestItems of every BatchGetItem our test client makes."""
+    calls: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(params["RequestItems"])
+
+    event = "before-parameter-build.dynamodb.BatchGetItem"
+    aws.dynamodb.meta.events.register(event, record)
+    yield calls
+    aws.dynamodb.meta.events.unregister(event, record)
+
+
+async def test_keys_of_several_tables_share_one_call(
+    aws: AwsClients, settings: Settings, batch_gets: list[dict[str, Any]]
+) -> None:
+    loaders = Loaders(Store.create(aws, settings.names), clock=lambda: NOW)
+
+    user, account, membership = await asyncio.gather(
+        loaders.user.load("u-1"),
+        loaders.account.load("a-1"),
+        loaders.membership.load(("a-1", "u-1")),
+    )
+
+    assert (user, account, membership) == (None, None, None)
+    assert len(batch_gets) == 1
+    assert set(batch_gets[0]) == {
+        settings.names.table("users"),
+        settings.names.table("accounts"),
+        settings.names.table("memberships"),
+    }
+
+
+async def test_a_tick_of_250_keys_is_three_calls_of_at_most_100(
+    aws: AwsClients, settings: Settings, batch_gets: list[dict[str, Any]]
+) -> None:
+    loaders = Loaders(Store.create(aws, settings.names), clock=lambda: NOW)
+
+    await asyncio.gather(
+        loaders.account.load_many([f"a-{n}" for n in range(150)]),
+        loaders.user.load_many([f"u-{n}" for n in range(100)]),
+    )
+    await loaders.account.load("a-1")  # cached: no call
+
+    sizes = [sum(len(t["Keys"]) for t in call.values()) for call in batch_gets]
+    assert sorted(sizes) == [50, 100, 100]
+
+
+NESTED = """
+query($id: ID!) { account(id: $id) {
+  children(first: 100) { nodes {
+    name viewerRole ancestors { name }
+    members { nodes { role user { name } } }
+  } }
+  descendants(first: 100) { nodes { name } }
+} }
+"""
+
+
+async def _calls(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, token: str, root: str
+) -> dict[str, int]:
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="listbackup.access"):
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": NESTED, "variables": {"id": root}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+    assert "errors" not in body, body
+    [record] = [r for r in caplog.records if hasattr(r, "dynamodb_calls")]
+    counted: dict[str, int] = record.__dict__["dynamodb_calls"]
+    return counted
+
+
+async def test_nested_reads_cost_the_same_for_5_or_40_accounts(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    small = await tenant(client, "small@example.com")
+    large = await tenant(client, "large@example.com")
+    for n in range(5):
+        await small.create(f"Small {n}", small.root)
+    await asyncio.gather(*(large.create(f"Large {n}", large.root) for n in range(40)))
+
+    few = await _calls(client, caplog, small.token, small.root)
+    many = await _calls(client, caplog, large.token, large.root)
+
+    assert few == many
+    assert few["BatchGetItem"] <= 4
+    assert few["Query"] == 2  # children, descendants

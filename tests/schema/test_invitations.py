@@ -1,0 +1,469 @@
+"""Invitations over HTTP: the email, who sees them, accepting, revoking, expiry, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from listbackup import ids
+from listbackup.config import Settings
+from listbackup.devstack import live_server
+from listbackup.server import create_app
+from tests.helpers import Tenant, error_codes, tenant
+
+INVITE = """
+mutation($account: ID!, $email: String!, $role: Role!) {
+  inviteMember(accountId: $account, email: $email, role: $role) {
+    id email role status createdAt expiresAt account { id name } invitedBy { id }
+  }
+}
+"""
+ACCEPT = """
+mutation($id: ID!) {
+  acceptInvitation(id: $id) { role permissions inherited status user { id } }
+}
+"""
+ACCEPT_WITH_ACCOUNT = "mutation($id: ID!) { acceptInvitation(id: $id) { role account { id } } }"
+REVOKE = "mutation($id: ID!) { revokeInvitation(id: $id) { id status } }"
+PENDING = """
+{
+  viewer {
+    pendingInvitations {
+      id email role status account { id name } invitedBy { id email name }
+    }
+  }
+}
+"""
+INVITATIONS = """
+query($id: ID!) {
+  account(id: $id) {
+    invitations { nodes { id email role status } pageInfo { hasNextPage } }
+  }
+}
+"""
+NODE = "query($id: ID!) { node(id: $id) { id ... on Invitation { email role status } } }"
+MEMBERSHIPS = "{ viewer { memberships { nodes { role inherited account { id } } } } }"
+VIEWER_ROLE = "query($id: ID!) { account(id: $id) { id viewerRole } }"
+ACCOUNT_NAME = "query($id: ID!) { account(id: $id) { name } }"
+
+WEEK = timedelta(days=7)
+
+
+def outbox(settings: Settings) -> list[Any]:
+    """Every message the embedded moto's SES accepted (not wiped between tests)."""
+    messages: list[Any] = ses_backends[DEFAULT_ACCOUNT_ID][settings.region].sent_messages
+    return messages
+
+
+def reason(body: dict[str, Any]) -> str | None:
+    value: str | None = body["errors"][0]["extensions"].get("reason")
+    return value
+
+
+async def invite(inviter: Tenant, account: str, email: str, role: str = "VIEWER") -> dict[str, Any]:
+    body = await inviter.call(INVITE, account=account, email=email, role=role)
+    assert "errors" not in body, body
+    invitation: dict[str, Any] = body["data"]["inviteMember"]
+    return invitation
+
+
+async def join(inviter: Tenant, member: Tenant, account: str, role: str) -> None:
+    invitation = await invite(inviter, account, member.email, role)
+    accepted = await member.call(ACCEPT, id=invitation["id"])
+    assert "errors" not in accepted, accepted
+
+
+async def invitation_statuses(caller: Tenant, account: str) -> dict[str, str]:
+    body = await caller.call(INVITATIONS, id=account)
+    assert "errors" not in body, body
+    nodes = body["data"]["account"]["invitations"]["nodes"]
+    return {n["email"]: n["status"] for n in nodes}
+
+
+# ---------------------------------------------------------------- sending
+
+
+async def test_inviting_emails_the_account_role_and_app_link_but_no_token(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bakery = await ada.create("Harbour Bakery", ada.root)
+    sent_before = len(outbox(settings))
+
+    invitation = await invite(ada, bakery, "bob@example.com", "MANAGER")
+
+    new = outbox(settings)[sent_before:]
+    assert len(new) == 1
+    message = new[0]
+    key = ids.decode_as(ids.INVITATION, invitation["id"])
+    assert key
+    assert message.source == settings.email_from
+    assert message.destinations["ToAddresses"] == ["bob@example.com"]
+    assert "Harbour Bakery" in message.subject
+    assert "Harbour Bakery" in message.body
+    assert "manager" in message.body.lower()
+    assert settings.app_url in message.body
+    for secret in (key, invitation["id"], ada.token):
+        assert secret not in message.body
+        assert secret not in message.subject
+
+
+async def test_a_new_invitation_is_pending_for_seven_days(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+
+    invitation = await invite(ada, ada.root, "  Bob@Example.COM ", "MANAGER")
+
+    created = datetime.fromisoformat(invitation["createdAt"])
+    expires = datetime.fromisoformat(invitation["expiresAt"])
+    assert invitation["status"] == "PENDING"
+    assert invitation["email"] == "bob@example.com"
+    assert invitation["role"] == "MANAGER"
+    assert invitation["account"]["id"] == ada.root
+    assert invitation["invitedBy"] == {"id": ada.user_id}
+    assert expires - created == WEEK
+    assert abs(datetime.now(UTC) - created) < timedelta(minutes=1)
+
+
+# ---------------------------------------------------------------- who sees it
+
+
+async def test_pending_invitations_show_to_the_invitee_only(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    account_name = (await ada.call(ACCOUNT_NAME, id=ada.root))["data"]["account"]["name"]
+    invitation = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+    carol = await tenant(client, "carol@example.com")
+
+    for_bob = (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"]
+    for_carol = (await carol.call(PENDING))["data"]["viewer"]["pendingInvitations"]
+    for_ada = (await ada.call(PENDING))["data"]["viewer"]["pendingInvitations"]
+
+    assert for_bob == [
+        {
+            "id": invitation["id"],
+            "email": "bob@example.com",
+            "role": "VIEWER",
+            "status": "PENDING",
+            "account": {"id": ada.root, "name": account_name},
+            "invitedBy": {"id": ada.user_id, "email": ada.email, "name": "Ada Lovelace"},
+        }
+    ]
+    assert for_carol == []
+    assert for_ada == []
+
+
+async def test_account_invitations_list_for_members_who_may_invite(
+    client: httpx.AsyncClient,
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    dave = await tenant(client, "dave@example.com")
+    await join(ada, bob, ada.root, "MANAGER")
+    await join(ada, dave, ada.root, "VIEWER")
+
+    await invite(bob, ada.root, "carol@example.com", "VIEWER")
+    as_dave = await dave.call(INVITATIONS, id=ada.root)
+
+    expected = {
+        "bob@example.com": "ACCEPTED",
+        "dave@example.com": "ACCEPTED",
+        "carol@example.com": "PENDING",
+    }
+    assert await invitation_statuses(ada, ada.root) == expected
+    assert await invitation_statuses(bob, ada.root) == expected
+    assert error_codes(as_dave) == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "visible"),
+    [
+        pytest.param("invitee", True),
+        pytest.param("owner", True),
+        pytest.param("manager", True),
+        ("viewer", False),
+        ("outsider", False),
+    ],
+)
+async def test_node_resolves_an_invitation_for_the_invitee_and_inviters_only(
+    client: httpx.AsyncClient, viewer: str, visible: bool
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    if viewer == "owner":
+        caller = ada
+    elif viewer == "invitee":
+        caller = await tenant(client, "bob@example.com")
+    else:
+        caller = await tenant(client, f"{viewer}@example.com")
+        if viewer != "outsider":
+            await join(ada, caller, ada.root, viewer.upper())
+
+    body = await caller.call(NODE, id=invitation["id"])
+
+    if visible:
+        assert body == {
+            "data": {
+                "node": {
+                    "id": invitation["id"],
+                    "email": "bob@example.com",
+                    "role": "VIEWER",
+                    "status": "PENDING",
+                }
+            }
+        }
+    else:
+        assert body["data"] == {"node": None}
+        assert error_codes(body) == ["NOT_FOUND"]
+
+
+# ---------------------------------------------------------------- accepting
+
+
+async def test_accepting_creates_the_membership_with_the_invited_role(
+    client: httpx.AsyncClient,
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "MANAGER")
+    bob = await tenant(client, "bob@example.com")
+
+    accepted = await bob.call(ACCEPT, id=invitation["id"])
+
+    assert "errors" not in accepted, accepted
+    membership = accepted["data"]["acceptInvitation"]
+    assert membership["role"] == "MANAGER"
+    assert membership["inherited"] is False
+    assert membership["status"] == "ACTIVE"
+    assert membership["user"] == {"id": bob.user_id}
+    assert "INVITE_USERS" in membership["permissions"]
+    assert "DELETE_ACCOUNT" not in membership["permissions"]
+    nodes = (await bob.call(MEMBERSHIPS))["data"]["viewer"]["memberships"]["nodes"]
+    assert {"role": "MANAGER", "inherited": False, "account": {"id": ada.root}} in nodes
+    seen = (await bob.call(VIEWER_ROLE, id=ada.root))["data"]["account"]
+    assert seen == {"id": ada.root, "viewerRole": "MANAGER"}
+    assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "ACCEPTED"}
+    assert (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"] == []
+
+
+async def test_accepting_answers_with_the_joined_account(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+
+    accepted = await bob.call(ACCEPT_WITH_ACCOUNT, id=invitation["id"])
+
+    assert accepted == {
+        "data": {"acceptInvitation": {"role": "VIEWER", "account": {"id": ada.root}}}
+    }
+
+
+async def test_an_invitation_is_accepted_once(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+    first = await bob.call(ACCEPT, id=invitation["id"])
+
+    again = await bob.call(ACCEPT, id=invitation["id"])
+
+    assert "errors" not in first, first
+    assert error_codes(again) == ["CONFLICT"]
+    assert reason(again) == "INVITATION_USED"
+
+
+async def test_only_the_invitee_can_accept(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "OWNER")
+    carol = await tenant(client, "carol@example.com")
+
+    by_carol = await carol.call(ACCEPT, id=invitation["id"])
+    by_ada = await ada.call(ACCEPT, id=invitation["id"])
+
+    assert error_codes(by_carol) == ["NOT_FOUND"]
+    assert error_codes(by_ada) == ["NOT_FOUND"]
+    assert (await carol.call(VIEWER_ROLE, id=ada.root))["data"] == {"account": None}
+    assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "PENDING"}
+
+
+@pytest.mark.parametrize("bad_id", ["", "garbage", ids.encode(ids.ACCOUNT, "nope")])
+async def test_accepting_an_unknown_id_is_not_found(client: httpx.AsyncClient, bad_id: str) -> None:
+    bob = await tenant(client, "bob@example.com")
+
+    body = await bob.call(ACCEPT, id=bad_id)
+
+    assert error_codes(body) == ["NOT_FOUND"]
+
+
+async def test_a_revoked_invitation_cannot_be_accepted(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    invitation = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+
+    revoked = await ada.call(REVOKE, id=invitation["id"])
+    accepted = await bob.call(ACCEPT, id=invitation["id"])
+
+    assert revoked == {"data": {"revokeInvitation": {"id": invitation["id"], "status": "REVOKED"}}}
+    assert error_codes(accepted) == ["CONFLICT"]
+    assert reason(accepted) == "INVITATION_REVOKED"
+    assert (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"] == []
+    assert (await bob.call(VIEWER_ROLE, id=ada.root))["data"] == {"account": None}
+    assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "REVOKED"}
+
+
+# ---------------------------------------------------------------- expiry
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
+class ClockedApp:
+    http: httpx.AsyncClient
+    clock: Clock
+
+    def as_(self, user: Tenant) -> Tenant:
+        """The same signed-in user, calling the clocked app."""
+        return Tenant(self.http, user.token, user.root, user.user_id, user.email)
+
+
+@pytest.fixture
+async def clocked(settings: Settings, client: httpx.AsyncClient) -> AsyncIterator[ClockedApp]:
+    clock = Clock()
+    async with (
+        live_server(create_app(settings, clock=clock)) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        yield ClockedApp(http, clock)
+
+
+async def test_an_invitation_expires_after_seven_days(
+    client: httpx.AsyncClient, clocked: ClockedApp
+) -> None:
+    ada = clocked.as_(await tenant(client, "ada@example.com"))
+    bob = clocked.as_(await tenant(client, "bob@example.com"))
+    invitation = await invite(ada, ada.root, bob.email, "VIEWER")
+
+    clocked.clock.advance(WEEK - timedelta(seconds=1))
+    pending_at_last_second = (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"]
+    status_at_last_second = await invitation_statuses(ada, ada.root)
+    clocked.clock.advance(timedelta(seconds=2))
+    pending_after = (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"]
+    accepted = await bob.call(ACCEPT, id=invitation["id"])
+
+    assert [i["id"] for i in pending_at_last_second] == [invitation["id"]]
+    assert status_at_last_second == {bob.email: "PENDING"}
+    assert pending_after == []
+    assert await invitation_statuses(ada, ada.root) == {bob.email: "EXPIRED"}
+    assert error_codes(accepted) == ["CONFLICT"]
+    assert reason(accepted) == "INVITATION_EXPIRED"
+    assert (await bob.call(VIEWER_ROLE, id=ada.root))["data"] == {"account": None}
+
+
+async def test_an_expired_invitation_no_longer_blocks_a_new_one(
+    client: httpx.AsyncClient, clocked: ClockedApp
+) -> None:
+    ada = clocked.as_(await tenant(client, "ada@example.com"))
+    await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    clocked.clock.advance(WEEK + timedelta(seconds=1))
+
+    again = await ada.call(INVITE, account=ada.root, email="bob@example.com", role="VIEWER")
+
+    assert "errors" not in again, again
+    assert again["data"]["inviteMember"]["status"] == "PENDING"
+
+
+# ---------------------------------------------------------------- refusals
+
+
+async def test_inviting_an_existing_member_conflicts(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    await join(ada, bob, ada.root, "VIEWER")
+
+    bob_again = await ada.call(INVITE, account=ada.root, email="BOB@example.com", role="MANAGER")
+    herself = await ada.call(INVITE, account=ada.root, email=ada.email, role="VIEWER")
+
+    for body in (bob_again, herself):
+        assert body["data"] is None
+        assert error_codes(body) == ["CONFLICT"]
+        assert reason(body) == "ALREADY_MEMBER"
+
+
+async def test_inviting_twice_while_pending_conflicts(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    branch = await ada.create("Branch", ada.root)
+    first = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+
+    twice = await ada.call(INVITE, account=ada.root, email="bob@example.com", role="MANAGER")
+    elsewhere = await ada.call(INVITE, account=branch, email="bob@example.com", role="VIEWER")
+    await ada.call(REVOKE, id=first["id"])
+    after_revoking = await ada.call(
+        INVITE, account=ada.root, email="bob@example.com", role="MANAGER"
+    )
+
+    assert error_codes(twice) == ["CONFLICT"]
+    assert reason(twice) == "ALREADY_INVITED"
+    assert "errors" not in elsewhere, elsewhere
+    assert "errors" not in after_revoking, after_revoking
+
+
+@pytest.mark.parametrize(
+    "email", ["", "not-an-email", "two@@example.com", "no-dot@localhost", "a b@example.com"]
+)
+async def test_a_bad_email_is_bad_user_input(client: httpx.AsyncClient, email: str) -> None:
+    ada = await tenant(client, "ada@example.com")
+
+    body = await ada.call(INVITE, account=ada.root, email=email, role="VIEWER")
+
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "email"
+    assert await invitation_statuses(ada, ada.root) == {}
+
+
+async def test_a_manager_cannot_invite_an_owner(client: httpx.AsyncClient) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    await join(ada, bob, ada.root, "MANAGER")
+
+    owner = await bob.call(INVITE, account=ada.root, email="carol@example.com", role="OWNER")
+    manager = await bob.call(INVITE, account=ada.root, email="dave@example.com", role="MANAGER")
+
+    assert error_codes(owner) == ["FORBIDDEN"]
+    assert reason(owner) == "OWNER_REQUIRED"
+    assert "errors" not in manager, manager
+    assert "carol@example.com" not in await invitation_statuses(ada, ada.root)
+
+
+async def test_an_ses_failure_leaves_no_invitation_behind(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    unverified = settings.model_copy(update={"email_from": "unverified@example.org"})
+    sent_before = len(outbox(settings))
+
+    async with (
+        live_server(create_app(unverified)) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
+        failing = Tenant(http, ada.token, ada.root, ada.user_id, ada.email)
+        body = await failing.call(INVITE, account=ada.root, email="bob@example.com", role="VIEWER")
+
+    assert body["data"] is None
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert len(outbox(settings)) == sent_before
+    assert await invitation_statuses(ada, ada.root) == {}
+    retried = await ada.call(INVITE, account=ada.root, email="bob@example.com", role="VIEWER")
+    assert "errors" not in retried, retried
