@@ -34,6 +34,7 @@ from listbackup.middleware import (
     error_body,
 )
 from listbackup.schema import build_schema
+from listbackup.services import accounts
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
@@ -96,6 +97,16 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "dynamodb": "ok"})
 
 
+async def _resume_moves(store: Store) -> None:
+    try:
+        resumed = await accounts.resume_moves(store=store)
+    except Exception:
+        log.exception("could not resume interrupted account moves")
+        return
+    if resumed:
+        log.warning("resumed %d interrupted account moves", resumed)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -124,6 +135,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 http=http,
                 clock=clock,
             )
+            # A move a crashed process left half-done is finished before serving.
+            await _resume_moves(deps.store)
             yield {"deps": deps}
 
     view = GraphQLView(

@@ -33,9 +33,12 @@ if TYPE_CHECKING:
 UserType = Annotated["User", strawberry.lazy("listbackup.schema.types.users")]
 
 
+_ORDER = {permission: index for index, permission in enumerate(models.Permission)}
+
+
 def _sorted(permissions: frozenset[models.Permission]) -> list[models.Permission]:
-    order = list(models.Permission)
-    return sorted(permissions, key=order.index)
+    """Permissions in the contract's order."""
+    return sorted(permissions, key=_ORDER.__getitem__)
 
 
 @strawberry.type
