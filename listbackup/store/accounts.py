@@ -19,8 +19,10 @@ from listbackup.store.dynamo import (
     paginate,
     parse_time,
     put_new,
+    query_page,
     to_item,
     translate_errors,
+    update_request,
 )
 from listbackup.store.pages import Page, PageRequest, encode_cursor
 
@@ -88,14 +90,10 @@ class AccountStore:
         return [a for a in found if a.path[: len(path)] == tuple(path)]
 
     async def _page(self, page: PageRequest, **query: Any) -> Page[Account]:
-        request: dict[str, Any] = {"TableName": self.table, "Limit": page.first, **query}
-        if page.start:
-            request["ExclusiveStartKey"] = to_item(page.start)
-        with translate_errors("Query"):
-            response = await self._client.query(**request)
-        items = [to_model(from_item(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items, encode_cursor(from_item(last) if last else None))
+        items, last = await query_page(
+            self._client, page.first, page.start, TableName=self.table, **query
+        )
+        return Page([to_model(item) for item in items], encode_cursor(last))
 
     # -- transaction items -------------------------------------------------------------
 
@@ -199,30 +197,10 @@ class AccountStore:
     async def update(self, account_id: str, changes: Mapping[str, Any]) -> Account:
         """Set attributes (``settings`` as a whole map) of an existing account; None
         removes one."""
-        names = {f"#a{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": v for i, v in enumerate(changes.values()) if v is not None}
-        sets = [f"#a{i} = :v{i}" for i, v in enumerate(changes.values()) if v is not None]
-        removes = [f"#a{i}" for i, v in enumerate(changes.values()) if v is None]
-        expression = " ".join(
-            part
-            for part in (
-                "SET " + ", ".join(sets) if sets else "",
-                "REMOVE " + ", ".join(removes) if removes else "",
-            )
-            if part
-        )
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": to_item({"id": account_id}),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(id)",
-            "ExpressionAttributeNames": names,
-            "ReturnValues": "ALL_NEW",
-        }
-        if values:
-            request["ExpressionAttributeValues"] = to_item(values)
         with translate_errors("UpdateItem"):
-            response = await self._client.update_item(**request)
+            response = await self._client.update_item(
+                **update_request(self.table, {"id": account_id}, changes)
+            )
         return to_model(from_item(response["Attributes"]))
 
     async def delete(self, account_id: str) -> None:

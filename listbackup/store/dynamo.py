@@ -183,3 +183,45 @@ def put_new(table: str, item: Mapping[str, Any], key: str) -> dict[str, Any]:
             "ExpressionAttributeNames": {"#k": key},
         }
     }
+
+
+def update_request(
+    table: str, key: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An UpdateItem on an existing item: SET each change, REMOVE the ones that are None;
+    returns the item as it is afterwards."""
+    names = {f"#a{i}": name for i, name in enumerate(changes)}
+    values = {
+        f":v{i}": iso(v) if isinstance(v, datetime) else v
+        for i, v in enumerate(changes.values())
+        if v is not None
+    }
+    sets = [f"#a{i} = :v{i}" for i, v in enumerate(changes.values()) if v is not None]
+    removes = [f"#a{i}" for i, v in enumerate(changes.values()) if v is None]
+    clauses = [("SET", sets), ("REMOVE", removes)]
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": to_item(key),
+        "UpdateExpression": " ".join(
+            f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts
+        ),
+        "ConditionExpression": f"attribute_exists({next(iter(key))})",
+        "ExpressionAttributeNames": names,
+        "ReturnValues": "ALL_NEW",
+    }
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    return request
+
+
+async def query_page(
+    client: DynamoDBClient, first: int, start: Mapping[str, Any] | None, **query: Any
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """One page of a Query: the items and the LastEvaluatedKey (None on the last page)."""
+    request: dict[str, Any] = {"Limit": first, **query}
+    if start:
+        request["ExclusiveStartKey"] = to_item(start)
+    with translate_errors("Query"):
+        response = await client.query(**request)
+    last = response.get("LastEvaluatedKey")
+    return [from_item(i) for i in response.get("Items", [])], from_item(last) if last else None

@@ -11,11 +11,11 @@ from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.store.dynamo import (
     Item,
     batch_get,
-    from_item,
     iso,
     paginate,
     parse_time,
     put_new,
+    query_page,
     to_item,
     translate_errors,
 )
@@ -59,21 +59,18 @@ class InvitationStore:
         return [to_model(item) async for item in items]
 
     async def list_by_account(self, account_id: str, page: PageRequest) -> Page[Invitation]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": ACCOUNT_INDEX,
-            "KeyConditionExpression": "accountId = :a",
-            "ExpressionAttributeValues": to_item({":a": account_id}),
-            "ScanIndexForward": False,
-            "Limit": page.first,
-        }
-        if page.start:
-            request["ExclusiveStartKey"] = to_item(page.start)
-        with translate_errors("Query"):
-            response = await self._client.query(**request)
-        items = [to_model(from_item(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items, encode_cursor(from_item(last) if last else None))
+        """Newest first."""
+        items, last = await query_page(
+            self._client,
+            page.first,
+            page.start,
+            TableName=self.table,
+            IndexName=ACCOUNT_INDEX,
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues=to_item({":a": account_id}),
+            ScanIndexForward=False,
+        )
+        return Page([to_model(item) for item in items], encode_cursor(last))
 
     async def put_new(self, invitation: Invitation) -> None:
         with translate_errors("PutItem"):

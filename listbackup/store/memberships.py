@@ -9,11 +9,11 @@ from listbackup.models.accounts import Membership, MembershipStatus, Permission,
 from listbackup.store.dynamo import (
     Item,
     batch_get,
-    from_item,
     iso,
     paginate,
     parse_time,
     put_new,
+    query_page,
     to_item,
     translate_errors,
 )
@@ -42,20 +42,16 @@ class MembershipStore:
         return [by_key.get(key) for key in keys]
 
     async def list_by_user(self, user_id: str, page: PageRequest) -> Page[Membership]:
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": USER_INDEX,
-            "KeyConditionExpression": "userId = :u",
-            "ExpressionAttributeValues": to_item({":u": user_id}),
-            "Limit": page.first,
-        }
-        if page.start:
-            request["ExclusiveStartKey"] = to_item(page.start)
-        with translate_errors("Query"):
-            response = await self._client.query(**request)
-        items = [to_model(from_item(item)) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return Page(items, encode_cursor(from_item(last) if last else None))
+        items, last = await query_page(
+            self._client,
+            page.first,
+            page.start,
+            TableName=self.table,
+            IndexName=USER_INDEX,
+            KeyConditionExpression="userId = :u",
+            ExpressionAttributeValues=to_item({":u": user_id}),
+        )
+        return Page([to_model(item) for item in items], encode_cursor(last))
 
     async def all_for_account(self, account_id: str) -> list[Membership]:
         items = paginate(

@@ -17,6 +17,7 @@ from listbackup.store.dynamo import (
     put_new,
     to_item,
     translate_errors,
+    update_request,
 )
 
 if TYPE_CHECKING:
@@ -43,40 +44,11 @@ class UserStore:
         self, user_id: str, *, changes: Mapping[str, Any], now: datetime | None = None
     ) -> User:
         """Set (or, for None values, remove) attributes of an existing user; return it."""
-        names: dict[str, str] = {"#id": "id"}
-        values: dict[str, Any] = {}
-        sets, removes = [], []
-        for i, (attribute, value) in enumerate(sorted(changes.items())):
-            names[f"#a{i}"] = attribute
-            if value is None:
-                removes.append(f"#a{i}")
-            else:
-                values[f":v{i}"] = iso(value) if isinstance(value, datetime) else value
-                sets.append(f"#a{i} = :v{i}")
-        if now is not None:
-            names["#u"] = "updatedAt"
-            values[":now"] = iso(now)
-            sets.append("#u = :now")
-        expression = " ".join(
-            part
-            for part in (
-                "SET " + ", ".join(sets) if sets else "",
-                "REMOVE " + ", ".join(removes) if removes else "",
-            )
-            if part
-        )
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": to_item({"id": user_id}),
-            "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(#id)",
-            "ExpressionAttributeNames": names,
-            "ReturnValues": "ALL_NEW",
-        }
-        if values:
-            request["ExpressionAttributeValues"] = to_item(values)
+        stamped = {**changes, "updatedAt": now} if now is not None else changes
         with translate_errors("UpdateItem"):
-            response = await self._client.update_item(**request)
+            response = await self._client.update_item(
+                **update_request(self.table, {"id": user_id}, stamped)
+            )
         return to_model(from_item(response["Attributes"]))
 
     async def find_by_email(self, email: str) -> str | None:
