@@ -10,7 +10,7 @@ import pytest
 
 from listbackup.config import Settings
 from listbackup.devstack import free_port, live_server
-from listbackup.schema import MAX_ALIASES
+from listbackup.schema import MAX_ALIASES, MAX_DEPTH
 from listbackup.server import create_app
 from tests.helpers import error_codes, gql
 
@@ -238,3 +238,13 @@ async def test_graphiql_is_served_to_browsers_when_enabled(settings: Settings) -
 async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
     assert (await client.get("/nope")).status_code == 404
     assert (await client.put("/graphql", json={})).status_code == 405
+
+
+async def test_too_deep_a_query_is_refused(client: httpx.AsyncClient) -> None:
+    levels = MAX_DEPTH // 2 + 1  # each level is two fields: children, nodes
+    query = '{ account(id: "x") { ' + "children { nodes { " * levels + "id" + " } }" * levels
+    body = await gql(client, query + " } }")
+
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
