@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,6 @@ from listbackup.models.accounts import Role
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.store.dynamo import (
     Item,
-    batch_get,
     iso,
     paginate,
     parse_time,
@@ -35,11 +33,6 @@ class InvitationStore:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self.table = table
-
-    async def get_many(self, ids: Sequence[str]) -> list[Invitation | None]:
-        found = await batch_get(self._client, {self.table: [{"id": i} for i in ids]})
-        by_id = {item["id"]: to_model(item) for item in found[self.table]}
-        return [by_id.get(i) for i in ids]
 
     async def list_pending_for_email(self, email: str, now: datetime) -> list[Invitation]:
         """Invitations addressed to ``email`` that can still be accepted, newest first."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from listbackup.models.accounts import Membership, MembershipStatus, Permission, Role
 from listbackup.store.dynamo import (
     Item,
-    batch_get,
     iso,
     paginate,
     parse_time,
@@ -34,12 +32,6 @@ class MembershipStore:
 
     def put_new(self, membership: Membership) -> dict[str, Any]:
         return put_new(self.table, _to_item(membership), "accountId")
-
-    async def get_many(self, keys: Sequence[MembershipKey]) -> list[Membership | None]:
-        requested = [{"accountId": a, "userId": u} for a, u in keys]
-        found = await batch_get(self._client, {self.table: requested})
-        by_key = {(i["accountId"], i["userId"]): to_model(i) for i in found[self.table]}
-        return [by_key.get(key) for key in keys]
 
     async def list_by_user(self, user_id: str, page: PageRequest) -> Page[Membership]:
         items, last = await query_page(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from listbackup.models.users import User
 from listbackup.store.dynamo import (
     Item,
-    batch_get,
     from_item,
     iso,
     optional_time,
@@ -34,11 +33,6 @@ class UserStore:
 
     def put_new(self, user: User) -> dict[str, Any]:
         return put_new(self.table, _to_item(user), "id")
-
-    async def get_many(self, ids: Sequence[str]) -> list[User | None]:
-        found = await batch_get(self._client, {self.table: [{"id": i} for i in ids]})
-        by_id = {item["id"]: to_model(item) for item in found[self.table]}
-        return [by_id.get(i) for i in ids]
 
     async def update(
         self, user_id: str, *, changes: Mapping[str, Any], now: datetime | None = None
