@@ -1,11 +1,21 @@
-"""What every integration module declares: its catalogue entry and how to reach its API."""
+"""What every integration module declares: its catalogue entry, how to reach its API, and
+the connector that reads it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import abc
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
+import httpx
+
+from listbackup.integrations.errors import PlatformRequestFailed
 from listbackup.models.platforms import Platform
+
+Record = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +33,60 @@ class OAuthSpec:
     scope_separator: str = " "
 
 
+class TokenSource(Protocol):
+    """The access token of an OAuth connection, refreshed by whoever owns the vault."""
+
+    async def token(self) -> str:
+        """A token valid for at least a few minutes (refreshed first if it is not)."""
+        ...
+
+    async def refresh(self) -> str:
+        """A new token, after the platform refused the current one."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """Everything a connector is built from; nothing else reaches it."""
+
+    #: The API base URL: the registry's default or the LISTBACKUP_PLATFORM_*_API_BASE_URL.
+    base_url: str
+    #: API-key fields, or the non-secret extras of an OAuth connection (shop domain...).
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: For OAuth connections.
+    tokens: TokenSource | None = None
+    #: Tests hand in a fake of the platform here; production leaves it None.
+    transport: httpx.AsyncBaseTransport | None = None
+    #: Least seconds between two requests of one connection (the platform's rate).
+    pace: float = 0.0
+    #: How to wait (between retries, for the pace); tests pass a recorder.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+class Connector(abc.ABC):
+    """Reads one platform for one connection."""
+
+    def __init__(self, context: ConnectorContext) -> None:
+        self.context = context
+
+    @abc.abstractmethod
+    async def check(self) -> str | None:
+        """The cheapest authenticated request; the external account's name if it tells."""
+
+    @abc.abstractmethod
+    def fetch(
+        self, data_type: str, *, since: datetime | None = None
+    ) -> AsyncIterator[list[Record]]:
+        """The records of one data type, page by page, oldest first where the API allows;
+        with ``since``, only those changed since (where the API can filter)."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release what the connector holds (HTTP connections)."""
+
+    def unknown(self, data_type: str) -> PlatformRequestFailed:
+        return PlatformRequestFailed(f"{data_type!r} is not a data type of this platform.")
+
+
 @dataclass(frozen=True, slots=True)
 class Integration:
     """One platform: catalogue metadata plus the facts its connector is built on."""
@@ -33,6 +97,8 @@ class Integration:
     #: The public API documentation the integration follows.
     docs_url: str
     oauth: OAuthSpec | None = None
+    #: The connector class; every integration has one.
+    connector: type[Connector] | None = None
 
     @property
     def slug(self) -> str:

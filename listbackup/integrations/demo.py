@@ -1,7 +1,110 @@
-"""Demo: a built-in offline platform. Follows docs/integrations.md#demo."""
+"""Demo: a built-in offline platform. Follows docs/integrations.md#demo.
 
-from listbackup.integrations.base import Integration
+It generates deterministic synthetic records (the same credentials always give the same
+records), so the embedded local stack can run a complete backup with no internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from listbackup.integrations.base import Connector, Integration, Record
+from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
 from listbackup.models.platforms import AuthType, CredentialField, DataType, Frequency, Platform
+
+DEFAULT_RECORDS = 1000
+MAX_RECORDS = 1_000_000
+PAGE_SIZE = 100
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+_FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
+_LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
+
+
+def records_per_type(value: str | None) -> int:
+    """The ``recordsPerType`` credential, checked."""
+    if value in (None, ""):
+        return DEFAULT_RECORDS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_RECORDS:
+        raise PlatformRequestFailed(
+            f"recordsPerType must be a whole number from 1 to {MAX_RECORDS}."
+        )
+    return int(value)
+
+
+class DemoConnector(Connector):
+    async def check(self) -> str | None:
+        key = self.context.credentials.get("apiKey", "")
+        if not key.strip():
+            raise CredentialsRejected("The demo platform needs a non-empty API key.")
+        records_per_type(self.context.credentials.get("recordsPerType"))
+        return f"Demo workspace {self._seed()[:6]}"
+
+    async def fetch(
+        self, data_type: str, *, since: datetime | None = None
+    ) -> AsyncIterator[list[Record]]:
+        make = _MAKERS.get(data_type)
+        if make is None:
+            raise self.unknown(data_type)
+        await self.check()
+        total = records_per_type(self.context.credentials.get("recordsPerType"))
+        seed = self._seed()
+        for start in range(0, total, PAGE_SIZE):
+            page = [make(seed, n, total) for n in range(start, min(start + PAGE_SIZE, total))]
+            if since is not None:
+                page = [r for r in page if datetime.fromisoformat(r["updatedAt"]) > since]
+            if page:
+                yield page
+
+    def _seed(self) -> str:
+        key = self.context.credentials.get("apiKey", "")
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _stamp(n: int) -> tuple[str, str]:
+    created = EPOCH + timedelta(hours=n)
+    return created.isoformat(), (created + timedelta(days=n % 30)).isoformat()
+
+
+def _contact(seed: str, n: int, total: int) -> Record:
+    created, updated = _stamp(n)
+    first, last = _FIRST[n % len(_FIRST)], _LAST[(n // len(_FIRST)) % len(_LAST)]
+    return {
+        "id": f"contact-{n:07d}",
+        "firstName": first,
+        "lastName": last,
+        "email": f"{first}.{last}.{n}@{seed[:8]}.demo.invalid".lower(),
+        "createdAt": created,
+        "updatedAt": updated,
+    }
+
+
+def _company(seed: str, n: int, total: int) -> Record:
+    created, updated = _stamp(n)
+    return {
+        "id": f"company-{n:07d}",
+        "name": f"{_LAST[n % len(_LAST)]} & Co {n}",
+        "domain": f"company{n}.{seed[:8]}.demo.invalid",
+        "createdAt": created,
+        "updatedAt": updated,
+    }
+
+
+def _deal(seed: str, n: int, total: int) -> Record:
+    created, updated = _stamp(n)
+    return {
+        "id": f"deal-{n:07d}",
+        "title": f"Deal {n}",
+        "amount": (n * 7919) % 100_000 / 100,
+        "contactId": f"contact-{(n * 31) % total:07d}",
+        "companyId": f"company-{(n * 17) % total:07d}",
+        "createdAt": created,
+        "updatedAt": updated,
+    }
+
+
+_MAKERS = {"contacts": _contact, "companies": _company, "deals": _deal}
 
 INTEGRATION = Integration(
     platform=Platform(
@@ -33,4 +136,5 @@ INTEGRATION = Integration(
     ),
     api_base_url="demo://local",
     docs_url="docs/integrations.md#demo",
+    connector=DemoConnector,
 )
