@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -19,6 +23,34 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 class SettingsError(Exception):
     """A missing or invalid setting; the message is one line naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """``LISTBACKUP_PLATFORM_<SLUG>_*``: our OAuth app at a platform, and URL overrides
+    (sandboxes, tests) of the registry's defaults."""
+
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    authorize_url: str | None = None
+    token_url: str | None = None
+    api_base_url: str | None = None
+
+
+_PLATFORM_VARIABLE = re.compile(
+    r"^LISTBACKUP_PLATFORM_([A-Z0-9_]+?)_(CLIENT_ID|CLIENT_SECRET|AUTHORIZE_URL|TOKEN_URL|API_BASE_URL)$"
+)
+
+
+def platform_settings(environ: Mapping[str, str]) -> dict[str, PlatformSettings]:
+    """Per-platform settings by slug (SLUG upper-cased, ``-`` written ``_``)."""
+    found: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        match = _PLATFORM_VARIABLE.match(name.upper())
+        if match and value.strip():
+            slug = match.group(1).lower().replace("_", "-")
+            found.setdefault(slug, {})[match.group(2).lower()] = value.strip()
+    return {slug: PlatformSettings(**values) for slug, values in found.items()}
 
 
 class Settings(BaseSettings):
@@ -49,6 +81,8 @@ class Settings(BaseSettings):
     auto_confirm: bool = False
     #: The sender of ListBackup's emails; must be a verified SES identity.
     email_from: str = Field(default="no-reply@listbackup.local", pattern=r"^[^@\s]+@[^@\s]+$")
+    #: This server's public address: OAuth redirects come back to {public_url}/oauth/callback.
+    public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
     #: The web app's address, for links in emails and redirects after OAuth.
     app_url: str = Field(default="http://localhost:3000", pattern=r"^https?://[^\s]+$")
     #: Proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated).
@@ -107,6 +141,10 @@ class Settings(BaseSettings):
     @property
     def bucket(self) -> str:
         return self.data_bucket or f"{self.prefix}-data"
+
+    @property
+    def platforms(self) -> dict[str, PlatformSettings]:
+        return platform_settings(os.environ)
 
     @property
     def names(self) -> Names:

@@ -19,6 +19,7 @@ from listbackup.config import Settings
 from listbackup.loaders import Loaders
 from listbackup.models.users import Principal
 from listbackup.services import auth
+from listbackup.services.connections import Platforms
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
@@ -38,6 +39,7 @@ class AppDeps:
     verifier: TokenVerifier
     http: httpx.AsyncClient
     clock: Callable[[], datetime]
+    platforms: Platforms
 
 
 class Context:

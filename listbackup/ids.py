@@ -17,6 +17,7 @@ PLATFORM = "Platform"
 USER = "User"
 ACCOUNT = "Account"
 INVITATION = "Invitation"
+CONNECTION = "PlatformConnection"
 
 
 def encode(kind: str, key: str) -> str:

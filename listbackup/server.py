@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypedDict
+from urllib.parse import urlencode
 
 import httpx
 from cross_web import HTTPException
@@ -15,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -23,10 +25,13 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from listbackup import ids
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings
 from listbackup.context import AppDeps, Context
+from listbackup.errors import DomainError
+from listbackup.loaders import Loaders
 from listbackup.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
@@ -34,7 +39,8 @@ from listbackup.middleware import (
     error_body,
 )
 from listbackup.schema import build_schema
-from listbackup.services import accounts
+from listbackup.services import accounts, oauth
+from listbackup.services.connections import Platforms
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
@@ -80,6 +86,40 @@ class GraphQLView(GraphQL[Context, None]):
         await response(scope, receive, send)
 
 
+async def oauth_callback(request: Request) -> Response:
+    """The provider sends the browser back here; we always answer with a redirect to the
+    app: ``?connection=<id>`` on success, ``?error=<code>`` otherwise, never a 500."""
+    deps: AppDeps = request.state.deps
+    slug = request.path_params["slug"]
+    params = request.query_params
+    target = f"{deps.settings.app_url.rstrip('/')}/oauth/callback"
+    try:
+        if params.get("error"):
+            # The user declined (or the provider failed): the state is spent all the same.
+            await deps.store.oauth_states.take(params.get("state", "")[:200])
+            error = re.sub(r"[^a-z_]", "", params["error"].lower())[:40] or "provider_error"
+            query = {"error": error, "platform": slug}
+        else:
+            connection = await oauth.complete(
+                store=deps.store,
+                loaders=Loaders(deps.store, clock=deps.clock),
+                platforms=deps.platforms,
+                events=deps.events,
+                state=params.get("state", ""),
+                code=params.get("code", ""),
+                public_url=deps.settings.public_url,
+                now=deps.clock(),
+                platform_slug=slug,
+            )
+            query = {"connection": ids.encode(ids.CONNECTION, connection.id), "platform": slug}
+    except DomainError as exc:
+        query = {"error": (exc.reason or exc.code).lower(), "platform": slug}
+    except Exception:
+        log.exception("OAuth callback for %s failed", slug)
+        query = {"error": "internal_error", "platform": slug}
+    return RedirectResponse(f"{target}?{urlencode(query)}", status_code=302)
+
+
 async def healthz(request: Request) -> Response:
     """The process is alive; says nothing about its dependencies."""
     return JSONResponse({"status": "ok"})
@@ -111,9 +151,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Starlette:
-    """The ASGI app. ``clock`` is injectable so tests can move time."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    platform_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The ASGI app. Tests may move the clock and route platform traffic (connectors,
+    OAuth token endpoints) to local fakes."""
     pool_id, client_id = settings.require_identity()
+    platforms = Platforms(settings=settings.platforms, transport=platform_transport)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -134,6 +181,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
                 ),
                 http=http,
                 clock=clock,
+                platforms=platforms,
             )
             # A move a crashed process left half-done is finished before serving.
             await _resume_moves(deps.store)
@@ -161,6 +209,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
     routes: list[Any] = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
+        Route("/oauth/callback/{slug:str}", oauth_callback, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

@@ -16,9 +16,10 @@ from aiodataloader import DataLoader
 
 from listbackup.loaders.batch import TableBatcher
 from listbackup.models.accounts import Account, Membership
+from listbackup.models.connections import Connection
 from listbackup.models.invitations import Invitation
 from listbackup.models.users import User
-from listbackup.store import Store, accounts, invitations, memberships, users
+from listbackup.store import Store, accounts, connections, invitations, memberships, users
 from listbackup.store.dynamo import Item
 from listbackup.store.invitations import InvitationStore
 from listbackup.store.memberships import MembershipKey
@@ -79,6 +80,13 @@ class InvitationByIdLoader(_ByKeyLoader[str, Invitation]):
         )
 
 
+class ConnectionByIdLoader(_ByKeyLoader[str, Connection]):
+    def __init__(self, batcher: TableBatcher, store: Store) -> None:
+        super().__init__(
+            batcher, store.connections.table, lambda k: {"id": k}, connections.to_model
+        )
+
+
 class _PageLoader(DataLoader[PageKey, Page[V]], Generic[V]):
     """Pages of a Query-backed list; each key is validated by ``page_request``."""
 
@@ -127,6 +135,7 @@ class TenancyLoaders:
         self.account = AccountByIdLoader(batcher, store)
         self.membership = MembershipLoader(batcher, store)
         self.invitation = InvitationByIdLoader(batcher, store)
+        self.connection = ConnectionByIdLoader(batcher, store)
 
         def prime_account(account: Account) -> None:
             self.account.prime(account.id, account)
@@ -154,4 +163,11 @@ class TenancyLoaders:
             return await store.accounts.descendants(account, page)
 
         self.descendants = _PageLoader(descendants, accounts.ROOT_PATH_INDEX_KEYS, prime_account)
+
+        def prime_connection(connection: Connection) -> None:
+            self.connection.prime(connection.id, connection)
+
+        self.connections_by_account = _PageLoader(
+            store.connections.list_by_account, connections.ACCOUNT_INDEX_KEYS, prime_connection
+        )
         self.pending_invitations = PendingInvitationsLoader(store.invitations, clock=clock)

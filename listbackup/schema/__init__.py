@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.node import NodeQuery
+from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
 from listbackup.schema.types.platforms import PlatformQuery
 from listbackup.schema.types.tenancy import TenancyMutation, TenancyQuery
 from listbackup.schema.types.users import IdentityMutation, IdentityQuery
@@ -20,8 +21,10 @@ from listbackup.schema.types.users import IdentityMutation, IdentityQuery
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 
-Query = merge_types("Query", (IdentityQuery, NodeQuery, TenancyQuery, PlatformQuery))
-Mutation = merge_types("Mutation", (IdentityMutation, TenancyMutation))
+Query = merge_types(
+    "Query", (IdentityQuery, NodeQuery, TenancyQuery, PlatformQuery, ConnectionQuery)
+)
+Mutation = merge_types("Mutation", (IdentityMutation, TenancyMutation, ConnectionMutation))
 
 
 class Schema(strawberry.Schema):

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from listbackup.models import accounts, invitations, platforms
+from listbackup.models import accounts, connections, invitations, platforms
 
 # strawberry.enum marks the model's enum class itself, so models flow into the schema as-is.
 AuthType = platforms.AuthType
@@ -12,6 +12,7 @@ Permission = accounts.Permission
 AccountStatus = accounts.AccountStatus
 MembershipStatus = accounts.MembershipStatus
 InvitationStatus = invitations.InvitationStatus
+ConnectionStatus = connections.ConnectionStatus
 
 for _enum in (
     AuthType,
@@ -21,5 +22,6 @@ for _enum in (
     AccountStatus,
     MembershipStatus,
     InvitationStatus,
+    ConnectionStatus,
 ):
     strawberry.enum(_enum, name=_enum.__name__)

@@ -8,12 +8,13 @@ from listbackup import ids
 from listbackup.errors import NotFoundError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account
+from listbackup.models.connections import Connection
 from listbackup.models.invitations import Invitation
 from listbackup.models.platforms import Platform
 from listbackup.models.users import Principal, User
-from listbackup.services import access, invitations, platforms, users
+from listbackup.services import access, connections, invitations, platforms, users
 
-Node = Platform | User | Account | Invitation
+Node = Platform | User | Account | Invitation | Connection
 _Getter = Callable[[Loaders, Principal | None, str], Awaitable[Node]]
 NO_NODE = "No node with that id."
 
@@ -41,7 +42,14 @@ async def _invitation(loaders: Loaders, principal: Principal | None, key: str) -
     return await invitations.get(loaders=loaders, principal=principal, invitation_id=key)
 
 
+async def _connection(loaders: Loaders, principal: Principal | None, key: str) -> Node:
+    if principal is None:
+        raise NotFoundError(NO_NODE)
+    return await connections.get(loaders=loaders, principal=principal, connection_id=key)
+
+
 _GETTERS: dict[str, _Getter] = {
+    ids.CONNECTION: _connection,
     ids.INVITATION: _invitation,
     ids.PLATFORM: _platform,
     ids.USER: _user,

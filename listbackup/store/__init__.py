@@ -9,13 +9,16 @@ from typing import Any
 from listbackup.aws import AwsClients
 from listbackup.resources import Names
 from listbackup.store.accounts import AccountStore
+from listbackup.store.connections import ConnectionStore
 from listbackup.store.dynamo import transact_write, translate_errors
 from listbackup.store.invitations import InvitationStore
 from listbackup.store.memberships import MembershipStore
 from listbackup.store.moves import MoveStore
+from listbackup.store.oauth_states import OAuthStateStore
 from listbackup.store.platforms import PlatformStore
 from listbackup.store.rate_limits import RateLimitStore
 from listbackup.store.users import UserStore
+from listbackup.store.vault import Vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,9 @@ class Store:
     moves: MoveStore
     invitations: InvitationStore
     rate_limits: RateLimitStore
+    connections: ConnectionStore
+    oauth_states: OAuthStateStore
+    vault: Vault
 
     @classmethod
     def create(cls, clients: AwsClients, names: Names) -> Store:
@@ -45,6 +51,11 @@ class Store:
             moves=MoveStore(ddb, names.table("account-moves")),
             invitations=InvitationStore(ddb, names.table("invitations")),
             rate_limits=RateLimitStore(ddb, names.table("rate-limits")),
+            connections=ConnectionStore(ddb, names.table("connections")),
+            oauth_states=OAuthStateStore(ddb, names.table("oauth-states")),
+            vault=Vault(
+                ddb, clients.kms, table=names.table("credentials"), key_alias=names.kms_alias()
+            ),
         )
 
     async def owns_any(self, table: str, account_id: str) -> bool:
@@ -56,6 +67,18 @@ class Store:
                 IndexName="account-index",
                 KeyConditionExpression="accountId = :a",
                 ExpressionAttributeValues={":a": {"S": account_id}},
+                Select="COUNT",
+                Limit=1,
+            )
+        return int(response.get("Count", 0)) > 0
+
+    async def used_by_sources(self, connection_id: str) -> bool:
+        with translate_errors("Query"):
+            response = await self.clients.dynamodb.query(
+                TableName=self.names.table("sources"),
+                IndexName="connection-index",
+                KeyConditionExpression="connectionId = :c",
+                ExpressionAttributeValues={":c": {"S": connection_id}},
                 Select="COUNT",
                 Limit=1,
             )

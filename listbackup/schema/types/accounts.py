@@ -13,6 +13,7 @@ from listbackup.context import Context
 from listbackup.models import accounts as models
 from listbackup.models.invitations import Invitation as InvitationModel
 from listbackup.resolvers import accounts as resolvers
+from listbackup.resolvers import connections as connection_resolvers
 from listbackup.resolvers import invitations as invitation_resolvers
 from listbackup.resolvers import members as member_resolvers
 from listbackup.schema import node
@@ -23,6 +24,7 @@ from listbackup.schema.enums import (
     Permission,
     Role,
 )
+from listbackup.schema.types.connections import PlatformConnectionPage
 from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, PageInfo
 from listbackup.services.members import Member
 from listbackup.store.pages import Page
@@ -139,6 +141,24 @@ class Account(node.Node):
             nodes=[Membership.from_member(m) for m in page.items],
             page_info=PageInfo.from_page(page),
         )
+
+    @strawberry.field(description="Connections of this account, optionally of one platform.")
+    async def connections(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        platform_id: strawberry.ID | None = None,
+    ) -> PlatformConnectionPage:
+        platform = ids.decode_as(ids.PLATFORM, platform_id) or "" if platform_id else None
+        page = await connection_resolvers.for_account(
+            info.context,
+            account=self.model,
+            first=first or DEFAULT_PAGE_SIZE,
+            after=after,
+            platform=platform,
+        )
+        return PlatformConnectionPage.from_page(page)
 
     @strawberry.field(description="Invitations to this account; needs INVITE_USERS.")
     async def invitations(

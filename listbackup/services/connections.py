@@ -1,0 +1,344 @@
+"""Connections to platforms: create (API key), read, test, change and delete them, and
+build a connector for one, its credentials opened from the vault.
+
+MANAGE_INTEGRATIONS is needed to change anything; anyone who can see the account can
+list its connections. Secrets never leave this module except into a connector.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from listbackup import integrations
+from listbackup.config import PlatformSettings
+from listbackup.errors import BadUserInputError, ConflictError, NotFoundError
+from listbackup.integrations.base import Connector, ConnectorContext, Integration
+from listbackup.integrations.errors import (
+    ConnectorError,
+    CredentialsRejected,
+    PlatformUnavailable,
+)
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import Account, Permission
+from listbackup.models.connections import Connection, ConnectionStatus
+from listbackup.models.platforms import AuthType
+from listbackup.models.users import Principal
+from listbackup.services import access, tokens
+from listbackup.store import Store
+from listbackup.store.events import EventPublisher
+from listbackup.store.pages import Page
+
+log = logging.getLogger(__name__)
+
+SOURCE = "listbackup.integrations"
+NO_CONNECTION = "No connection with that id."
+MAX_CREDENTIAL_LENGTH = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Platforms:
+    """The registry plus this deployment's per-platform settings."""
+
+    settings: Mapping[str, PlatformSettings]
+    #: Tests route platform traffic to local fakes; production leaves it None.
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def integration(self, slug: str) -> Integration:
+        found = integrations.get(slug)
+        if found is None:
+            raise NotFoundError(f"No platform {slug!r}.")
+        return found
+
+    def config(self, slug: str) -> PlatformSettings:
+        return self.settings.get(slug, PlatformSettings())
+
+    def base_url(self, integration: Integration, extras: Mapping[str, str]) -> str:
+        url = self.config(integration.slug).api_base_url or integration.api_base_url
+        try:
+            return url.format(**extras)
+        except (KeyError, IndexError):
+            return url
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    ok: bool
+    message: str | None
+    connection: Connection
+
+
+async def get(*, loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
+    connection = await loaders.connection.load(connection_id) if connection_id else None
+    if connection is None:
+        raise NotFoundError(NO_CONNECTION)
+    try:
+        await access.visible_account(
+            loaders=loaders, principal=principal, account_id=connection.account_id
+        )
+    except NotFoundError:
+        raise NotFoundError(NO_CONNECTION) from None
+    return connection
+
+
+async def _manageable(loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
+    connection = await get(loaders=loaders, principal=principal, connection_id=connection_id)
+    await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=connection.account_id,
+        permission=Permission.MANAGE_INTEGRATIONS,
+    )
+    return connection
+
+
+async def list_for_account(
+    *,
+    loaders: Loaders,
+    principal: Principal,
+    account: Account,
+    first: int,
+    after: str | None,
+    platform: str | None,
+) -> Page[Connection]:
+    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
+    page = await loaders.connections_by_account.load((account.id, first, after))
+    if platform is None:
+        return page
+    return Page([c for c in page.items if c.platform == platform], page.end_cursor)
+
+
+def check_credentials(integration: Integration, given: object) -> dict[str, str]:
+    """The credentials as the platform's fields declare them: required ones present,
+    nothing unknown, all strings of sane length."""
+    if not isinstance(given, Mapping):
+        raise BadUserInputError("credentials must be an object.", field="credentials")
+    fields = {f.key: f for f in integration.platform.credential_fields}
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        raise BadUserInputError(
+            f"Unknown credential fields: {', '.join(unknown)}.", field="credentials"
+        )
+    clean: dict[str, str] = {}
+    for key, spec in fields.items():
+        value = given.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if spec.required:
+                raise BadUserInputError(f"{spec.label} is required.", field=f"credentials.{key}")
+            continue
+        if not isinstance(value, str | int) or len(str(value)) > MAX_CREDENTIAL_LENGTH:
+            raise BadUserInputError(f"{spec.label} is not valid.", field=f"credentials.{key}")
+        clean[key] = str(value).strip()
+    return clean
+
+
+async def _verify(connector: Connector) -> str | None:
+    """The connector's cheapest call; bad credentials become BAD_USER_INPUT."""
+    try:
+        return await connector.check()
+    except PlatformUnavailable as exc:
+        raise BadUserInputError(exc.message, reason="PLATFORM_UNREACHABLE") from None
+    except ConnectorError as exc:
+        raise BadUserInputError(exc.message, reason="INVALID_CREDENTIALS") from None
+    finally:
+        await connector.aclose()
+
+
+async def create_api_key(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    events: EventPublisher,
+    principal: Principal,
+    account_id: str,
+    platform_slug: str,
+    name: str,
+    credentials: object,
+    now: datetime,
+) -> Connection:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.MANAGE_INTEGRATIONS,
+    )
+    integration = platforms.integration(platform_slug)
+    if integration.platform.auth_type is not AuthType.API_KEY:
+        raise BadUserInputError(
+            f"{integration.platform.name} connects with OAuth: use startOAuthConnection.",
+            reason="NOT_AN_API_KEY_PLATFORM",
+        )
+    name = _name(name)
+    secret = check_credentials(integration, credentials)
+    external = await _verify(_api_key_connector(platforms, integration, secret))
+    connection = Connection(
+        id=str(uuid.uuid4()),
+        account_id=account.id,
+        platform=integration.slug,
+        name=name,
+        auth_type=AuthType.API_KEY,
+        status=ConnectionStatus.ACTIVE,
+        created_at=now,
+        created_by=principal.user_id,
+        external_account=external,
+        last_tested_at=now,
+    )
+    sealed = await store.vault.seal(
+        account_id=account.id, connection_id=connection.id, secret=secret
+    )
+    await store.transact([store.connections.put_new(connection), store.vault.put(sealed)])
+    await events.publish(
+        SOURCE,
+        "Connection Test",
+        {"connectionId": connection.id, "accountId": account.id, "ok": True, "at": now},
+    )
+    return connection
+
+
+def _name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > 100:
+        raise BadUserInputError("name must be 1 to 100 characters.", field="name")
+    return cleaned
+
+
+def _api_key_connector(
+    platforms: Platforms, integration: Integration, secret: Mapping[str, str]
+) -> Connector:
+    assert integration.connector is not None  # noqa: S101 - every registry entry has one
+    context = ConnectorContext(
+        base_url=platforms.base_url(integration, secret),
+        credentials=secret,
+        transport=platforms.transport,
+    )
+    return integration.connector(context)
+
+
+async def connector_for(
+    *, store: Store, platforms: Platforms, connection: Connection, clock: Any
+) -> Connector:
+    """A connector for a stored connection: API keys opened from the vault, OAuth tokens
+    through a token source that refreshes them under the connection's lock."""
+    integration = platforms.integration(connection.platform)
+    assert integration.connector is not None  # noqa: S101
+    secret = await store.vault.open(account_id=connection.account_id, connection_id=connection.id)
+    if connection.auth_type is AuthType.API_KEY:
+        return _api_key_connector(platforms, integration, secret)
+    extras = {k: str(v) for k, v in (secret.get("extras") or {}).items()}
+    context = ConnectorContext(
+        base_url=platforms.base_url(integration, extras),
+        credentials=extras,
+        tokens=tokens.VaultTokens(
+            store=store, platforms=platforms, connection=connection, clock=clock
+        ),
+        transport=platforms.transport,
+    )
+    return integration.connector(context)
+
+
+async def test(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    events: EventPublisher,
+    principal: Principal,
+    connection_id: str,
+    now: datetime,
+) -> TestResult:
+    connection = await _manageable(loaders, principal, connection_id)
+    status, message, external = ConnectionStatus.ACTIVE, None, connection.external_account
+    try:
+        connector = await connector_for(
+            store=store, platforms=platforms, connection=connection, clock=lambda: now
+        )
+        try:
+            external = await connector.check() or external
+        finally:
+            await connector.aclose()
+    except CredentialsRejected as exc:
+        # An OAuth grant the platform no longer honours needs a reconnect.
+        oauth = connection.auth_type is AuthType.OAUTH2
+        status = ConnectionStatus.EXPIRED if oauth else ConnectionStatus.ERROR
+        message = exc.message
+    except ConnectorError as exc:
+        status, message = ConnectionStatus.ERROR, exc.message
+    ok = status is ConnectionStatus.ACTIVE
+    updated = await store.connections.update(
+        connection.id,
+        {
+            "status": status.value,
+            "lastTestedAt": now,
+            "lastError": message,
+            "externalAccount": external,
+        },
+    )
+    loaders.connection.clear(updated.id).prime(updated.id, updated)
+    await events.publish(
+        SOURCE,
+        "Connection Test",
+        {"connectionId": connection.id, "accountId": connection.account_id, "ok": ok, "at": now},
+    )
+    return TestResult(ok=ok, message=message, connection=updated)
+
+
+async def update(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    principal: Principal,
+    connection_id: str,
+    name: str | None,
+    credentials: object | None,
+    now: datetime,
+) -> Connection:
+    connection = await _manageable(loaders, principal, connection_id)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = _name(name)
+    if credentials is not None:
+        if connection.auth_type is not AuthType.API_KEY:
+            raise BadUserInputError(
+                "OAuth connections change their credentials with reconnect.",
+                field="credentials",
+            )
+        integration = platforms.integration(connection.platform)
+        secret = check_credentials(integration, credentials)
+        external = await _verify(_api_key_connector(platforms, integration, secret))
+        await store.vault.replace(
+            account_id=connection.account_id, connection_id=connection.id, secret=secret
+        )
+        changes |= {
+            "status": ConnectionStatus.ACTIVE.value,
+            "lastTestedAt": now,
+            "lastError": None,
+            "externalAccount": external,
+        }
+    if not changes:
+        return connection
+    updated = await store.connections.update(connection.id, changes)
+    loaders.connection.clear(updated.id).prime(updated.id, updated)
+    return updated
+
+
+async def delete(
+    *, store: Store, loaders: Loaders, principal: Principal, connection_id: str
+) -> Connection:
+    connection = await _manageable(loaders, principal, connection_id)
+    if await store.used_by_sources(connection.id):
+        raise ConflictError(
+            "Backup sources use this connection: delete them first.", reason="CONNECTION_IN_USE"
+        )
+    await store.transact(
+        [store.connections.delete(connection.id), store.vault.delete(connection.id)]
+    )
+    loaders.connection.clear(connection.id)
+    return connection

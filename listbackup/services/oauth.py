@@ -1,0 +1,320 @@
+"""Connecting a platform by OAuth2: start (a one-time state and the provider's URL),
+complete (the code exchanged for tokens, the connection saved), and reconnect.
+
+The state is ≥ 256 random bits, lives 10 minutes, is bound to the user, the account and
+the platform, and is consumed on first use. PKCE (S256) is used where the provider
+supports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from listbackup.errors import BadUserInputError, DomainError
+from listbackup.integrations import oauth
+from listbackup.integrations.base import ConnectorContext, Integration
+from listbackup.integrations.errors import ConnectorError
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import Permission
+from listbackup.models.connections import Connection, ConnectionStatus
+from listbackup.models.platforms import AuthType
+from listbackup.models.users import Principal
+from listbackup.services import access
+from listbackup.services.connections import SOURCE, Platforms, get
+from listbackup.services.tokens import expiry
+from listbackup.store import Store
+from listbackup.store.events import EventPublisher
+from listbackup.store.oauth_states import OAuthState
+
+log = logging.getLogger(__name__)
+
+STATE_LIFETIME_SECONDS = 600
+_SHOP = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$")
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthStart:
+    authorization_url: str
+    state: str
+
+
+def redirect_uri(public_url: str, slug: str) -> str:
+    return f"{public_url.rstrip('/')}/oauth/callback/{slug}"
+
+
+def _oauth_integration(platforms: Platforms, slug: str) -> Integration:
+    integration = platforms.integration(slug)
+    if integration.oauth is None or integration.platform.auth_type is not AuthType.OAUTH2:
+        raise BadUserInputError(
+            f"{integration.platform.name} connects with an API key: use createApiKeyConnection.",
+            reason="NOT_AN_OAUTH_PLATFORM",
+        )
+    if not platforms.config(slug).client_id:
+        raise BadUserInputError(
+            f"{integration.platform.name} is not set up on this server yet.",
+            reason="PLATFORM_NOT_CONFIGURED",
+        )
+    return integration
+
+
+def _shop(integration: Integration, shop: str | None) -> dict[str, str]:
+    """Placeholders of per-tenant providers (Shopify's shop domain)."""
+    if "{shop}" not in integration.oauth.authorize_url + integration.api_base_url:  # type: ignore[union-attr]
+        return {}
+    domain = (shop or "").strip().lower().removeprefix("https://").rstrip("/")
+    if not _SHOP.match(domain):
+        raise BadUserInputError(
+            "Enter the shop's myshopify.com domain, e.g. acme.myshopify.com.",
+            field="shopDomain",
+        )
+    return {"shop": domain}
+
+
+async def start(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    principal: Principal,
+    account_id: str,
+    platform_slug: str,
+    name: str | None,
+    shop: str | None,
+    public_url: str,
+    now: datetime,
+    connection_id: str | None = None,
+) -> OAuthStart:
+    account = await access.require(
+        loaders=loaders,
+        principal=principal,
+        account_id=account_id,
+        permission=Permission.MANAGE_INTEGRATIONS,
+    )
+    integration = _oauth_integration(platforms, platform_slug)
+    assert integration.oauth is not None  # noqa: S101 - checked above
+    placeholders = _shop(integration, shop)
+    state = oauth.new_state()
+    verifier = oauth.new_verifier() if integration.oauth.pkce else None
+    await store.oauth_states.put(
+        OAuthState(
+            state=state,
+            user_id=principal.user_id,
+            account_id=account.id,
+            platform=integration.slug,
+            expires_at=int(now.timestamp()) + STATE_LIFETIME_SECONDS,
+            code_verifier=verifier,
+            name=" ".join(name.split())[:100] if name else None,
+            shop=placeholders.get("shop"),
+            connection_id=connection_id,
+        )
+    )
+    url = oauth.authorization_url(
+        integration.oauth,
+        platforms.config(integration.slug),
+        redirect_uri=redirect_uri(public_url, integration.slug),
+        state=state,
+        verifier=verifier,
+        placeholders=placeholders,
+    )
+    return OAuthStart(authorization_url=url, state=state)
+
+
+async def reconnect(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    principal: Principal,
+    connection_id: str,
+    public_url: str,
+    now: datetime,
+) -> OAuthStart:
+    connection = await get(loaders=loaders, principal=principal, connection_id=connection_id)
+    extras: dict[str, str] = {}
+    if connection.auth_type is AuthType.OAUTH2:
+        secret = await store.vault.open(
+            account_id=connection.account_id, connection_id=connection.id
+        )
+        extras = secret.get("extras") or {}
+    return await start(
+        store=store,
+        loaders=loaders,
+        platforms=platforms,
+        principal=principal,
+        account_id=connection.account_id,
+        platform_slug=connection.platform,
+        name=connection.name,
+        shop=extras.get("shop"),
+        public_url=public_url,
+        now=now,
+        connection_id=connection.id,
+    )
+
+
+async def complete(
+    *,
+    store: Store,
+    loaders: Loaders,
+    platforms: Platforms,
+    events: EventPublisher,
+    state: str,
+    code: str,
+    public_url: str,
+    now: datetime,
+    principal: Principal | None = None,
+    platform_slug: str | None = None,
+) -> Connection:
+    """Exchange the code and save the connection. From the browser's redirect (no
+    principal: the state names the user) or from completeOAuthConnection."""
+    taken = await store.oauth_states.take(
+        state.strip()[:200], user_id=principal.user_id if principal else None
+    )
+    invalid = BadUserInputError(
+        "This authorization is unknown, used or expired: start again.", reason="INVALID_STATE"
+    )
+    if taken is None or (platform_slug and taken.platform != platform_slug):
+        raise invalid
+    if taken.expires_at < int(now.timestamp()):
+        raise BadUserInputError("This authorization expired: start again.", reason="STATE_EXPIRED")
+    if not code or len(code) > 4096:
+        raise BadUserInputError("The provider sent no authorization code.", reason="NO_CODE")
+    user = principal.user if principal else await loaders.user.load(taken.user_id)
+    if user is None:
+        raise invalid
+    actor = principal or Principal(user=user, access_token="")
+    account = await access.require(
+        loaders=loaders,
+        principal=actor,
+        account_id=taken.account_id,
+        permission=Permission.MANAGE_INTEGRATIONS,
+    )
+    integration = _oauth_integration(platforms, taken.platform)
+    assert integration.oauth is not None  # noqa: S101
+    placeholders = {"shop": taken.shop} if taken.shop else {}
+    try:
+        async with httpx.AsyncClient(transport=platforms.transport) as http:
+            token = await oauth.exchange_code(
+                http,
+                integration.oauth,
+                platforms.config(integration.slug),
+                code=code,
+                redirect_uri=redirect_uri(public_url, integration.slug),
+                verifier=taken.code_verifier,
+                placeholders=placeholders,
+            )
+    except ConnectorError as exc:
+        await events.publish(
+            SOURCE,
+            "OAuth Failed",
+            {"accountId": account.id, "platform": integration.slug, "at": now},
+        )
+        raise BadUserInputError(exc.message, reason="TOKEN_EXCHANGE_FAILED") from None
+    expires = expiry(token, now)
+    extras = {**placeholders, **_provider_extras(token)}
+    secret = {
+        "accessToken": token["access_token"],
+        "refreshToken": token.get("refresh_token"),
+        "expiresAt": expires.isoformat() if expires else None,
+        "extras": extras,
+    }
+    external = await _external_account(platforms, integration, token["access_token"], extras)
+    if taken.connection_id:
+        connection = await _reconnected(
+            loaders, actor, taken, expires=expires, external=external, now=now
+        )
+    else:
+        connection = Connection(
+            id=str(uuid.uuid4()),
+            account_id=account.id,
+            platform=integration.slug,
+            name=taken.name or integration.platform.name,
+            auth_type=AuthType.OAUTH2,
+            status=ConnectionStatus.ACTIVE,
+            created_at=now,
+            created_by=user.id,
+            external_account=external,
+            expires_at=expires,
+            last_tested_at=now,
+        )
+    sealed = await store.vault.seal(
+        account_id=account.id, connection_id=connection.id, secret=secret
+    )
+    write = store.connections.put if taken.connection_id else store.connections.put_new
+    await store.transact([write(connection), store.vault.put(sealed)])
+    loaders.connection.clear(connection.id).prime(connection.id, connection)
+    await events.publish(
+        SOURCE,
+        "OAuth Connected",
+        {
+            "connectionId": connection.id,
+            "accountId": account.id,
+            "platform": integration.slug,
+            "at": now,
+        },
+    )
+    return connection
+
+
+async def _reconnected(
+    loaders: Loaders,
+    actor: Principal,
+    taken: OAuthState,
+    *,
+    expires: datetime | None,
+    external: str | None,
+    now: datetime,
+) -> Connection:
+    assert taken.connection_id  # noqa: S101
+    existing = await get(loaders=loaders, principal=actor, connection_id=taken.connection_id)
+    return replace(
+        existing,
+        status=ConnectionStatus.ACTIVE,
+        expires_at=expires,
+        external_account=external or existing.external_account,
+        last_tested_at=now,
+        last_error=None,
+    )
+
+
+def _provider_extras(token: dict[str, Any]) -> dict[str, str]:
+    """Non-secret facts some providers return with the token and connectors need."""
+    keep = {"locationId": "locationId", "companyId": "companyId", "hub_id": "hubId"}
+    return {ours: str(token[theirs]) for theirs, ours in keep.items() if token.get(theirs)}
+
+
+async def _external_account(
+    platforms: Platforms, integration: Integration, access_token: str, extras: dict[str, str]
+) -> str | None:
+    """The account's name at the provider, when the connector can tell; best effort."""
+    if integration.connector is None:
+        return None
+
+    class _Fixed:
+        async def token(self) -> str:
+            return access_token
+
+        async def refresh(self) -> str:
+            return access_token
+
+    connector = integration.connector(
+        ConnectorContext(
+            base_url=platforms.base_url(integration, extras),
+            credentials=extras,
+            tokens=_Fixed(),
+            transport=platforms.transport,
+        )
+    )
+    try:
+        return await connector.check()
+    except (ConnectorError, DomainError) as exc:
+        log.warning("%s: could not read the connected account's name: %s", integration.slug, exc)
+        return None
+    finally:
+        await connector.aclose()
