@@ -1,0 +1,78 @@
+"""The sub-account limit holds in DynamoDB itself, not only in a check before writing.
+
+Concurrent requests all pass the service's check on what they read; the transaction's
+condition on the parent's child count is what refuses the extra ones. (moto does not
+apply concurrent transactions atomically, so this is shown with a stale read instead
+of a race.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from listbackup.aws import AwsClients
+from listbackup.config import Settings
+from listbackup.errors import ConflictError
+from listbackup.loaders import Loaders
+from listbackup.models.accounts import Account, AccountSettings, Membership, Role
+from listbackup.models.users import Principal, User
+from listbackup.services import accounts
+from listbackup.store import Store
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+async def test_a_create_from_a_stale_read_is_refused_by_the_condition(
+    aws: AwsClients, settings: Settings
+) -> None:
+    store = Store.create(aws, settings.names)
+    user = User(id="owner", email="owner@example.com", name="Owner", created_at=NOW)
+    root = Account(
+        id="root",
+        name="Root",
+        path=("root",),
+        created_at=NOW,
+        owner_count=1,
+        member_ids=frozenset({"owner"}),
+        settings=AccountSettings(max_sub_accounts=1),
+    )
+    await store.transact(
+        [
+            store.users.put_new(user),
+            store.accounts.put_new(root),
+            store.memberships.put_new(Membership("root", "owner", Role.OWNER, NOW)),
+        ]
+    )
+    principal = Principal(user=user, access_token="unused")
+
+    first = await accounts.create(
+        store=store,
+        loaders=Loaders(store, clock=lambda: NOW),
+        principal=principal,
+        name="First",
+        parent_id="root",
+        company=None,
+        now=NOW,
+    )
+    # A second request read the parent before the first wrote: it still sees 0 children.
+    stale = Loaders(store, clock=lambda: NOW)
+    stale.account.prime("root", replace(root, child_count=0))
+    with pytest.raises(ConflictError) as refused:
+        await accounts.create(
+            store=store,
+            loaders=stale,
+            principal=principal,
+            name="Second",
+            parent_id="root",
+            company=None,
+            now=NOW,
+        )
+
+    [parent] = await store.accounts.get_many(["root"])
+    assert first.parent_id == "root"
+    assert refused.value.reason == "MAX_SUB_ACCOUNTS_REACHED"
+    assert parent is not None
+    assert parent.child_count == 1
