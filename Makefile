@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 # The frontend contract's areas this backend serves in full; `make test` holds them.
-CONTRACT_AREAS := foundation identity tenancy
+CONTRACT_AREAS := foundation identity tenancy connections
 export UV_PYTHON_DOWNLOADS := never
 
 

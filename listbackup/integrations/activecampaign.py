@@ -1,10 +1,142 @@
 """ActiveCampaign: email marketing and CRM.
 
 Follows https://developers.activecampaign.com/reference/overview (API v3).
+
+Collections page with ``limit`` (at most 100) and ``offset``; each body holds its records
+under the resource's name (``contacts``, ``dealGroups``...) and their count in
+``meta.total``. Contacts are the exception the pagination page recommends for big accounts:
+``orders[id]=ASC`` with ``id_greater`` (the last id read) instead of an offset. ``since``
+becomes ``filters[updated_after]`` for contacts and deals, the two collections that document
+it; the rest are read whole. The key goes in the ``Api-Token`` header, on the account's own
+API URL (Settings > Developer). ``GET /users/me`` names the user the key belongs to. The
+account allows 5 requests a second; a 429 carries ``Retry-After``.
 """
 
-from listbackup.integrations.base import Integration
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from listbackup.integrations.base import Connector, ConnectorContext, Integration, Record
+from listbackup.integrations.errors import PlatformRequestFailed
+from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.pagination import cursor_pages, key, offset_pages
 from listbackup.models.platforms import AuthType, CredentialField, DataType, Frequency, Platform
+
+#: ActiveCampaign's largest ``limit``.
+PAGE_SIZE = 100
+#: Data type -> (list endpoint, key of its records).
+ENDPOINTS = {
+    "fields": ("/fields", "fields"),
+    "lists": ("/lists", "lists"),
+    "tags": ("/tags", "tags"),
+    "contacts": ("/contacts", "contacts"),
+    "accounts": ("/accounts", "accounts"),
+    "deal_groups": ("/dealGroups", "dealGroups"),
+    "deal_stages": ("/dealStages", "dealStages"),
+    "deals": ("/deals", "deals"),
+    "campaigns": ("/campaigns", "campaigns"),
+    "automations": ("/automations", "automations"),
+}
+#: Data types whose list endpoint documents ``filters[updated_after]``.
+UPDATED_AFTER = frozenset({"contacts", "deals"})
+# The docs (reference/url) say to copy the API URL shown under Settings > Developer, which
+# has the form https://<account>.api-us1.com, and warn that api-us1.com is not guaranteed to
+# be the API host of every current and future account; some accounts show their
+# https://<account>.activehosted.com address instead. The key is only ever sent to one of
+# these two host families: an account on another one must be added here, deliberately.
+_ACCOUNT_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.(?:api-us1\.com|activehosted\.com)$")
+_BAD_URL = (
+    "The ActiveCampaign API URL must be https://<account>.api-us1.com or "
+    "https://<account>.activehosted.com, as shown under Settings > Developer."
+)
+
+
+class ActiveCampaignConnector(Connector):
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        self._client: PlatformClient | None = None
+
+    @property
+    def client(self) -> PlatformClient:
+        """Built on first use, so bad credentials are refused by check/fetch, before a request."""
+        if self._client is None:
+            api_url = account_api_url(self.context.credentials.get("apiUrl"))
+            api_key = (self.context.credentials.get("apiKey") or "").strip()
+            if not api_key:
+                raise PlatformRequestFailed("The ActiveCampaign API key is missing.")
+            base_url = self.context.base_url.replace("{api_url}", api_url)
+            self._client = PlatformClient(
+                replace(self.context, base_url=base_url), headers={"Api-Token": api_key}
+            )
+        return self._client
+
+    async def check(self) -> str | None:
+        user = (await self.client.get_json("/users/me")).get("user") or {}
+        name = user.get("username") or user.get("email")
+        return str(name) if name else None
+
+    async def fetch(
+        self, data_type: str, *, since: datetime | None = None
+    ) -> AsyncIterator[list[Record]]:
+        if data_type not in ENDPOINTS:
+            raise self.unknown(data_type)
+        url, name = ENDPOINTS[data_type]
+        params: dict[str, Any] = {}
+        if since is not None and data_type in UPDATED_AFTER:
+            aware = since if since.tzinfo else since.replace(tzinfo=UTC)
+            params["filters[updated_after]"] = aware.astimezone(UTC).isoformat(timespec="seconds")
+        if data_type == "contacts":
+            pages = cursor_pages(
+                self.client,
+                url,
+                params={**params, "limit": PAGE_SIZE, "orders[id]": "ASC"},
+                records=key(name),
+                next_cursor=_after_last_id,
+                cursor_param="id_greater",
+            )
+        else:
+            pages = offset_pages(
+                self.client, url, params=params, records=key(name), limit=PAGE_SIZE, total=_total
+            )
+        async for page in pages:
+            yield page
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def account_api_url(value: str | None) -> str:
+    """The ``apiUrl`` credential as ``https://<host>``, checked: the key is sent there."""
+    text = (value or "").strip().rstrip("/").removesuffix("/api/3").rstrip("/")
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        raise PlatformRequestFailed(_BAD_URL) from None
+    host = url.host.lower()
+    plain = not (url.userinfo or url.port or url.path.strip("/") or url.query or url.fragment)
+    if url.scheme != "https" or not plain or not _ACCOUNT_HOST.fullmatch(host):
+        raise PlatformRequestFailed(_BAD_URL)
+    return f"https://{host}"
+
+
+def _total(body: Any) -> int | None:
+    total = (body.get("meta") or {}).get("total")  # a string in the API's answers
+    return int(str(total)) if str(total).isdigit() else None
+
+
+def _after_last_id(body: Any, page: list[Record]) -> str | None:
+    # With id_greater, meta.total counts the contacts from this page on.
+    total = _total(body)
+    more = total > len(page) if total is not None else len(page) >= PAGE_SIZE
+    return str(page[-1]["id"]) if page and more else None
+
 
 INTEGRATION = Integration(
     platform=Platform(
@@ -60,4 +192,5 @@ INTEGRATION = Integration(
     # `{api_url}` is the account's API URL, e.g. "https://example.api-us1.com".
     api_base_url="{api_url}/api/3",
     docs_url="https://developers.activecampaign.com/reference/overview",
+    connector=ActiveCampaignConnector,
 )

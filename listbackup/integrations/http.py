@@ -122,8 +122,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
-    if value.strip().isdigit():
-        return min(float(value), MAX_DELAY)
+    try:
+        return max(0.0, min(float(value), MAX_DELAY))  # seconds, whole or not ("2.0")
+    except ValueError:
+        pass
     parsed = email.utils.parsedate_to_datetime(value) if "," in value else None
     if parsed is None:
         return None

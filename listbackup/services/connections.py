@@ -138,16 +138,21 @@ def check_credentials(integration: Integration, given: object) -> dict[str, str]
     return clean
 
 
-async def _verify(connector: Connector) -> str | None:
+async def _verify(
+    platforms: Platforms, integration: Integration, secret: Mapping[str, str]
+) -> str | None:
     """The connector's cheapest call; bad credentials become BAD_USER_INPUT."""
+    connector: Connector | None = None
     try:
+        connector = _api_key_connector(platforms, integration, secret)
         return await connector.check()
     except PlatformUnavailable as exc:
         raise BadUserInputError(exc.message, reason="PLATFORM_UNREACHABLE") from None
     except ConnectorError as exc:
         raise BadUserInputError(exc.message, reason="INVALID_CREDENTIALS") from None
     finally:
-        await connector.aclose()
+        if connector is not None:
+            await connector.aclose()
 
 
 async def create_api_key(
@@ -175,9 +180,9 @@ async def create_api_key(
             f"{integration.platform.name} connects with OAuth: use startOAuthConnection.",
             reason="NOT_AN_API_KEY_PLATFORM",
         )
-    name = _name(name)
+    name = connection_name(name)
     secret = check_credentials(integration, credentials)
-    external = await _verify(_api_key_connector(platforms, integration, secret))
+    external = await _verify(platforms, integration, secret)
     connection = Connection(
         id=str(uuid.uuid4()),
         account_id=account.id,
@@ -202,7 +207,7 @@ async def create_api_key(
     return connection
 
 
-def _name(name: str | None) -> str:
+def connection_name(name: str | None) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned or len(cleaned) > 100:
         raise BadUserInputError("name must be 1 to 100 characters.", field="name")
@@ -303,7 +308,7 @@ async def update(
     connection = await _manageable(loaders, principal, connection_id)
     changes: dict[str, Any] = {}
     if name is not None:
-        changes["name"] = _name(name)
+        changes["name"] = connection_name(name)
     if credentials is not None:
         if connection.auth_type is not AuthType.API_KEY:
             raise BadUserInputError(
@@ -312,7 +317,7 @@ async def update(
             )
         integration = platforms.integration(connection.platform)
         secret = check_credentials(integration, credentials)
-        external = await _verify(_api_key_connector(platforms, integration, secret))
+        external = await _verify(platforms, integration, secret)
         await store.vault.replace(
             account_id=connection.account_id, connection_id=connection.id, secret=secret
         )

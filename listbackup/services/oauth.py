@@ -27,7 +27,7 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access
-from listbackup.services.connections import SOURCE, Platforms, get
+from listbackup.services.connections import SOURCE, Platforms, connection_name, get
 from listbackup.services.tokens import expiry
 from listbackup.store import Store
 from listbackup.store.events import EventPublisher
@@ -69,7 +69,7 @@ def _shop(integration: Integration, shop: str | None) -> dict[str, str]:
     if "{shop}" not in integration.oauth.authorize_url + integration.api_base_url:  # type: ignore[union-attr]
         return {}
     domain = (shop or "").strip().lower().removeprefix("https://").rstrip("/")
-    if not _SHOP.match(domain):
+    if not _SHOP.fullmatch(domain):
         raise BadUserInputError(
             "Enter the shop's myshopify.com domain, e.g. acme.myshopify.com.",
             field="shopDomain",
@@ -110,7 +110,7 @@ async def start(
             platform=integration.slug,
             expires_at=int(now.timestamp()) + STATE_LIFETIME_SECONDS,
             code_verifier=verifier,
-            name=" ".join(name.split())[:100] if name else None,
+            name=connection_name(name) if name else None,
             shop=placeholders.get("shop"),
             connection_id=connection_id,
         )

@@ -1,0 +1,53 @@
+"""Shared pagination: a next link never takes our credentials to another host."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from listbackup.integrations.base import ConnectorContext
+from listbackup.integrations.errors import PlatformRequestFailed
+from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.pagination import key, link_header_pages
+from tests.integrations.fakes import FakeApi, Sleeps
+
+
+def linked(next_link: str) -> FakeApi:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host != "api.example.test":
+            return httpx.Response(200, json={"items": [{"id": "stolen"}]})
+        page = int(request.url.params.get("page", "1"))
+        headers = {"Link": f'<{next_link}?page={page + 1}>; rel="next"'} if page < 2 else {}
+        return httpx.Response(200, json={"items": [{"id": page}]}, headers=headers)
+
+    return FakeApi(handler)
+
+
+async def _pages(api: FakeApi) -> list[list[dict[str, object]]]:
+    client = PlatformClient(
+        ConnectorContext(
+            base_url="https://api.example.test", transport=api.transport(), sleep=Sleeps()
+        ),
+        headers={"Authorization": "Bearer secret"},
+    )
+    try:
+        return [
+            p async for p in link_header_pages(client, "/items", params={}, records=key("items"))
+        ]
+    finally:
+        await client.aclose()
+
+
+async def test_link_header_pages_follow_next_links_on_the_same_host() -> None:
+    pages = await _pages(linked("https://api.example.test/items"))
+
+    assert pages == [[{"id": 1}], [{"id": 2}]]
+
+
+async def test_a_next_link_to_another_host_is_refused() -> None:
+    api = linked("https://evil.example.test/items")
+
+    with pytest.raises(PlatformRequestFailed):
+        await _pages(api)
+
+    assert all(r.url.host == "api.example.test" for r in api.requests)
