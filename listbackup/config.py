@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -35,6 +35,17 @@ class PlatformSettings:
     authorize_url: str | None = None
     token_url: str | None = None
     api_base_url: str | None = None
+
+
+def merge_platforms(
+    base: Mapping[str, PlatformSettings], over: Mapping[str, PlatformSettings]
+) -> dict[str, PlatformSettings]:
+    """``base`` with every field ``over`` sets replacing its value, slug by slug."""
+    merged = dict(base)
+    for slug, settings in over.items():
+        given = {k: v for k, v in asdict(settings).items() if v is not None}
+        merged[slug] = replace(merged.get(slug, PlatformSettings()), **given)
+    return merged
 
 
 _PLATFORM_VARIABLE = re.compile(
@@ -81,6 +92,10 @@ class Settings(BaseSettings):
     auto_confirm: bool = False
     #: The sender of ListBackup's emails; must be a verified SES identity.
     email_from: str = Field(default="no-reply@listbackup.local", pattern=r"^[^@\s]+@[^@\s]+$")
+    #: A Secrets Manager secret (name or ARN) holding our OAuth apps' credentials, as JSON
+    #: {"<slug>": {"client_id": "...", "client_secret": "..."}}; the environment's
+    #: LISTBACKUP_PLATFORM_* values win over it.
+    platform_secrets: str | None = None
     #: This server's public address: OAuth redirects come back to {public_url}/oauth/callback.
     public_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
     #: The web app's address, for links in emails and redirects after OAuth.

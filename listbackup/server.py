@@ -28,7 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from listbackup import ids
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
-from listbackup.config import Settings
+from listbackup.config import Settings, merge_platforms
 from listbackup.context import AppDeps, Context
 from listbackup.errors import DomainError
 from listbackup.loaders import Loaders
@@ -41,7 +41,7 @@ from listbackup.middleware import (
 from listbackup.schema import build_schema
 from listbackup.services import accounts, oauth
 from listbackup.services.connections import Platforms
-from listbackup.store import Store
+from listbackup.store import Store, secrets
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
 from listbackup.store.mailer import Mailer
@@ -160,12 +160,16 @@ def create_app(
     """The ASGI app. Tests may move the clock and route platform traffic (connectors,
     OAuth token endpoints) to local fakes."""
     pool_id, client_id = settings.require_identity()
-    platforms = Platforms(settings=settings.platforms, transport=platform_transport)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         async with open_clients(settings) as clients, httpx.AsyncClient() as http:
             names = settings.names
+            configured = settings.platforms
+            if settings.platform_secrets:
+                stored = await secrets.platform_settings(clients.secrets, settings.platform_secrets)
+                configured = merge_platforms(stored, configured)  # the environment wins
+            platforms = Platforms(settings=configured, transport=platform_transport)
             deps = AppDeps(
                 settings=settings,
                 clients=clients,

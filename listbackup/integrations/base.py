@@ -99,6 +99,9 @@ class Integration:
     oauth: OAuthSpec | None = None
     #: The connector class; every integration has one.
     connector: type[Connector] | None = None
+    #: Least seconds between two requests of one connection, to stay under the
+    #: platform's rate limit (429s are retried on top of this).
+    pace: float = 0.0
 
     @property
     def slug(self) -> str:

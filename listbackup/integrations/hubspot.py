@@ -292,4 +292,5 @@ INTEGRATION = Integration(
         ),
     ),
     connector=HubSpotConnector,
+    pace=PACE_SECONDS,
 )

@@ -229,4 +229,5 @@ INTEGRATION = Integration(
         scope_separator=",",
     ),
     connector=ShopifyConnector,
+    pace=PACE_SECONDS,
 )

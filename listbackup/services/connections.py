@@ -222,6 +222,7 @@ def _api_key_connector(
         base_url=platforms.base_url(integration, secret),
         credentials=secret,
         transport=platforms.transport,
+        pace=integration.pace,
     )
     return integration.connector(context)
 
@@ -244,6 +245,7 @@ async def connector_for(
             store=store, platforms=platforms, connection=connection, clock=clock
         ),
         transport=platforms.transport,
+        pace=integration.pace,
     )
     return integration.connector(context)
 
