@@ -40,8 +40,8 @@ class TokenSource(Protocol):
         """A token valid for at least a few minutes (refreshed first if it is not)."""
         ...
 
-    async def refresh(self) -> str:
-        """A new token, after the platform refused the current one."""
+    async def refresh(self, rejected: str | None = None) -> str:
+        """A new token, after the platform refused ``rejected`` (the token it was sent)."""
         ...
 
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
-from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.http import PlatformClient, json_of
 from listbackup.integrations.pagination import key, post_cursor_pages
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
@@ -47,7 +47,7 @@ class DropboxConnector(Connector):
             content=b"null",
             headers={"Content-Type": "application/json"},
         )
-        account = response.json()
+        account = json_of(response)
         name = (account.get("name") or {}).get("display_name") or account.get("email")
         return str(name) if name else None
 

@@ -62,7 +62,7 @@ class PlatformClient:
         await self._http.aclose()
 
     async def get_json(self, url: str, **kwargs: Any) -> Any:
-        return (await self.request("GET", url, **kwargs)).json()
+        return json_of(await self.request("GET", url, **kwargs))
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         refreshed = False
@@ -75,7 +75,7 @@ class PlatformClient:
                 headers[self._token_header] = self._token_prefix + token
             try:
                 response = await self._http.request(method, url, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 if attempt == MAX_ATTEMPTS:
                     raise PlatformUnavailable(
                         f"The platform could not be reached ({type(exc).__name__})."
@@ -85,7 +85,7 @@ class PlatformClient:
             status = response.status_code
             if status == 401 and self._tokens and not refreshed:
                 refreshed = True
-                token = await self._tokens.refresh()
+                token = await self._tokens.refresh(token)
                 continue
             if status in (401, 403):
                 raise CredentialsRejected(
@@ -101,6 +101,12 @@ class PlatformClient:
             if status >= 400:
                 raise PlatformRequestFailed(
                     f"The platform refused the request ({status}).", status=status
+                )
+            if status >= 300:
+                # Not followed: a redirect would carry our credentials somewhere else.
+                raise PlatformRequestFailed(
+                    f"The platform redirected the request ({status}); check the account address.",
+                    status=status,
                 )
             return response
         raise AssertionError("unreachable")  # pragma: no cover
@@ -126,7 +132,19 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, min(float(value), MAX_DELAY))  # seconds, whole or not ("2.0")
     except ValueError:
         pass
-    parsed = email.utils.parsedate_to_datetime(value) if "," in value else None
-    if parsed is None:
-        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (ValueError, TypeError):
+        return None  # unreadable: fall back to our own backoff
     return max(0.0, min(MAX_DELAY, parsed.timestamp() - time.time()))
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The response's JSON body; anything else is the platform's failure, not ours."""
+    try:
+        return response.json()
+    except ValueError:
+        raise PlatformRequestFailed(
+            "The platform answered with something other than JSON.",
+            status=response.status_code,
+        ) from None

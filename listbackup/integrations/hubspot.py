@@ -25,7 +25,7 @@ from typing import Any
 
 from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.http import PlatformClient, json_of
 from listbackup.integrations.pagination import cursor_pages, key
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
@@ -104,7 +104,7 @@ class HubSpotConnector(Connector):
         """The page's records with every property (and the list's associations kept)."""
         body = {"inputs": [{"id": record["id"]} for record in page], "properties": names}
         response = await self.client.request("POST", f"/objects/{obj}/batch/read", json=body)
-        full = {str(record["id"]): record for record in response.json().get("results") or []}
+        full = {str(record["id"]): record for record in json_of(response).get("results") or []}
         return [{**record, **full.get(str(record["id"]), {})} for record in page]
 
     async def _search(self, obj: str, since: datetime) -> AsyncIterator[list[Record]]:
@@ -120,7 +120,7 @@ class HubSpotConnector(Connector):
         while True:
             body = _search_body(field, lower, names, after)
             response = await self.client.request("POST", f"/objects/{obj}/search", json=body)
-            answer = response.json()
+            answer = json_of(response)
             page = []
             for record in answer.get("results") or []:
                 modified = _modified_ms(record, field, default=lower)

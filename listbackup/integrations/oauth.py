@@ -3,6 +3,7 @@ sent with our own httpx client (so tests can route the provider to a local fake)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,9 +14,14 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from listbackup.config import PlatformSettings
 from listbackup.integrations.base import OAuthSpec
-from listbackup.integrations.errors import ConnectorError, CredentialsRejected
+from listbackup.integrations.errors import (
+    ConnectorError,
+    CredentialsRejected,
+    PlatformUnavailable,
+)
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class TokenRequestFailed(ConnectorError):
@@ -91,7 +97,10 @@ async def refresh(
     try:
         return await _token_request(http, spec, config, body, placeholders)
     except TokenRequestFailed as exc:
-        raise CredentialsRejected(exc.message, status=exc.status) from None
+        if exc.status in (400, 401):
+            # invalid_grant and friends: the grant is gone, the user must reconnect.
+            raise CredentialsRejected(exc.message, status=exc.status) from None
+        raise PlatformUnavailable(exc.message, status=exc.status) from None
 
 
 async def _token_request(
@@ -124,9 +133,10 @@ async def _token_request(
         token = {}
     if response.status_code >= 400 or not isinstance(token, dict) or "access_token" not in token:
         error = token.get("error") if isinstance(token, dict) else None
-        # The error code only: descriptions can echo what we sent.
+        # A short error code only: descriptions (and odd shapes) can echo what we sent.
+        code = error if isinstance(error, str) and _ERROR_CODE.fullmatch(error) else None
         raise TokenRequestFailed(
-            f"The provider refused the token request ({error or response.status_code}).",
+            f"The provider refused the token request ({code or response.status_code}).",
             status=response.status_code,
         )
     return token

@@ -12,7 +12,7 @@ import httpx
 
 from listbackup.integrations.base import Record
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.http import PlatformClient, json_of
 
 Extract = Callable[[Any], list[Record]]
 NextCursor = Callable[[Any, list[Record]], str | None]
@@ -119,7 +119,7 @@ async def post_cursor_pages(
     target = continue_url or url
     previous: str | None = None
     while True:
-        payload = response.json()
+        payload = json_of(response)
         page = records(payload)
         if page:
             yield page
@@ -144,7 +144,7 @@ async def next_url_pages(
     The next URL must stay on the first page's host (credentials never follow a link
     elsewhere), and a URL already read ends the walk, so a stuck cursor cannot loop."""
     first = await client.request("GET", url, params=params)
-    async for page in _follow(client, first, records, lambda r: next_url(r.json())):
+    async for page in _follow(client, first, records, lambda r: next_url(json_of(r))):
         yield page
 
 
@@ -159,7 +159,7 @@ async def _follow(
     ends the walk, so a stuck cursor cannot loop."""
     origin, read = response.url, {str(response.url)}
     while True:
-        page = records(response.json())
+        page = records(json_of(response))
         if page:
             yield page
         link = next_of(response)

@@ -87,7 +87,7 @@ async def get(*, loaders: Loaders, principal: Principal, connection_id: str) -> 
     return connection
 
 
-async def _manageable(loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
+async def manageable(loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
     connection = await get(loaders=loaders, principal=principal, connection_id=connection_id)
     await access.require(
         loaders=loaders,
@@ -260,7 +260,7 @@ async def test(
     connection_id: str,
     now: datetime,
 ) -> TestResult:
-    connection = await _manageable(loaders, principal, connection_id)
+    connection = await manageable(loaders, principal, connection_id)
     status, message, external = ConnectionStatus.ACTIVE, None, connection.external_account
     try:
         connector = await connector_for(
@@ -307,7 +307,7 @@ async def update(
     credentials: object | None,
     now: datetime,
 ) -> Connection:
-    connection = await _manageable(loaders, principal, connection_id)
+    connection = await manageable(loaders, principal, connection_id)
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = connection_name(name)
@@ -339,7 +339,7 @@ async def update(
 async def delete(
     *, store: Store, loaders: Loaders, principal: Principal, connection_id: str
 ) -> Connection:
-    connection = await _manageable(loaders, principal, connection_id)
+    connection = await manageable(loaders, principal, connection_id)
     if await store.used_by_sources(connection.id):
         raise ConflictError(
             "Backup sources use this connection: delete them first.", reason="CONNECTION_IN_USE"

@@ -27,7 +27,13 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access
-from listbackup.services.connections import SOURCE, Platforms, connection_name, get
+from listbackup.services.connections import (
+    SOURCE,
+    Platforms,
+    connection_name,
+    get,
+    manageable,
+)
 from listbackup.services.tokens import expiry
 from listbackup.store import Store
 from listbackup.store.events import EventPublisher
@@ -136,7 +142,7 @@ async def reconnect(
     public_url: str,
     now: datetime,
 ) -> OAuthStart:
-    connection = await get(loaders=loaders, principal=principal, connection_id=connection_id)
+    connection = await manageable(loaders, principal, connection_id)
     extras: dict[str, str] = {}
     if connection.auth_type is AuthType.OAUTH2:
         secret = await store.vault.open(
@@ -300,7 +306,7 @@ async def _external_account(
         async def token(self) -> str:
             return access_token
 
-        async def refresh(self) -> str:
+        async def refresh(self, rejected: str | None = None) -> str:
             return access_token
 
     connector = integration.connector(

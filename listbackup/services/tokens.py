@@ -19,7 +19,7 @@ import httpx
 
 from listbackup.integrations import oauth
 from listbackup.integrations.base import TokenSource
-from listbackup.integrations.errors import CredentialsRejected
+from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.store import Store
 
@@ -65,9 +65,11 @@ class VaultTokens(TokenSource):
             return await self._refresh(stale=secret["accessToken"])
         return str(secret["accessToken"])
 
-    async def refresh(self) -> str:
-        secret = await self._secret()
-        return await self._refresh(stale=secret["accessToken"])
+    async def refresh(self, rejected: str | None = None) -> str:
+        """After a 401: refresh unless ``rejected`` was already replaced by someone else."""
+        if rejected is None:
+            rejected = str((await self._secret())["accessToken"])
+        return await self._refresh(stale=rejected)
 
     async def _refresh(self, *, stale: str) -> str:
         owner = uuid.uuid4().hex
@@ -75,18 +77,19 @@ class VaultTokens(TokenSource):
         waited = 0.0
         while not await vault.lock(self._connection.id, owner=owner, now=self._clock()):
             if waited >= LOCK_WAIT_SECONDS:
-                raise CredentialsRejected("Another refresh of this connection is stuck.")
+                # Slow, not refused: the credentials may be fine; try again later.
+                raise PlatformUnavailable("Another refresh of this connection is still running.")
             await asyncio.sleep(LOCK_POLL_SECONDS)
             waited += LOCK_POLL_SECONDS
         try:
             secret = await self._secret()
             if secret["accessToken"] != stale:
                 return str(secret["accessToken"])  # refreshed while we waited
-            return await self._call_provider(secret)
+            return await self._call_provider(secret, owner=owner)
         finally:
             await vault.unlock(self._connection.id, owner=owner)
 
-    async def _call_provider(self, secret: dict[str, Any]) -> str:
+    async def _call_provider(self, secret: dict[str, Any], *, owner: str) -> str:
         connection = self._connection
         integration = self._platforms.integration(connection.platform)
         refresh_token = secret.get("refreshToken")
@@ -117,7 +120,10 @@ class VaultTokens(TokenSource):
             "expiresAt": expires.isoformat() if expires else None,
         }
         await self._store.vault.replace(
-            account_id=connection.account_id, connection_id=connection.id, secret=renewed
+            account_id=connection.account_id,
+            connection_id=connection.id,
+            secret=renewed,
+            owner=owner,
         )
         await self._store.connections.update(
             connection.id,

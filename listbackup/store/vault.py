@@ -104,11 +104,41 @@ class Vault:
         return secret
 
     async def replace(
-        self, *, account_id: str, connection_id: str, secret: Mapping[str, Any]
+        self,
+        *,
+        account_id: str,
+        connection_id: str,
+        secret: Mapping[str, Any],
+        owner: str | None = None,
     ) -> None:
+        """Seal ``secret`` in place of the current one. With ``owner`` (a refresh), only
+        while that owner still holds the lock, which stays held until ``unlock``."""
         item = await self.seal(account_id=account_id, connection_id=connection_id, secret=secret)
-        with translate_errors("PutItem"):
-            await self._ddb.put_item(TableName=self.table, Item=to_item(item))
+        if owner is None:
+            with translate_errors("PutItem"):
+                await self._ddb.put_item(TableName=self.table, Item=to_item(item))
+            return
+        try:
+            with translate_errors("UpdateItem"):
+                await self._ddb.update_item(
+                    TableName=self.table,
+                    Key=to_item({"connectionId": connection_id}),
+                    UpdateExpression="SET dataKey = :k, nonce = :n, sealed = :s, version = :v",
+                    ConditionExpression="lockOwner = :o",
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":k": item["dataKey"],
+                            ":n": item["nonce"],
+                            ":s": item["sealed"],
+                            ":v": VERSION,
+                            ":o": owner,
+                        }
+                    ),
+                )
+        except ConflictError:
+            raise SealedSecretError(
+                "the refresh lock lapsed before the new tokens were saved"
+            ) from None
 
     async def lock(self, connection_id: str, *, owner: str, now: datetime) -> bool:
         """Take the connection's refresh lock (a conditional write); False if held."""

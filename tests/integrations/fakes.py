@@ -49,7 +49,7 @@ class StaticTokens(TokenSource):
     async def token(self) -> str:
         return self.current
 
-    async def refresh(self) -> str:
+    async def refresh(self, rejected: str | None = None) -> str:
         self.refreshes += 1
         self.current = f"token-{self.refreshes + 1}"
         return self.current

@@ -51,3 +51,36 @@ async def test_a_next_link_to_another_host_is_refused() -> None:
         await _pages(api)
 
     assert all(r.url.host == "api.example.test" for r in api.requests)
+
+
+async def _get(handler: object) -> object:
+    api = FakeApi(handler)  # type: ignore[arg-type]
+    client = PlatformClient(
+        ConnectorContext(
+            base_url="https://api.example.test", transport=api.transport(), sleep=Sleeps()
+        )
+    )
+    try:
+        return await client.get_json("/thing")
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(302, headers={"Location": "https://elsewhere.test/login"}),
+        httpx.Response(200, text="<html>not an API</html>"),
+    ],
+)
+async def test_redirects_and_non_json_are_the_platforms_failure(response: httpx.Response) -> None:
+    with pytest.raises(PlatformRequestFailed):
+        await _get(lambda request: response)
+
+
+async def test_an_unreadable_retry_after_falls_back_to_backoff() -> None:
+    answers = iter(
+        [httpx.Response(429, headers={"Retry-After": "soon, maybe"}), httpx.Response(200, json={})]
+    )
+
+    assert await _get(lambda request: next(answers)) == {}

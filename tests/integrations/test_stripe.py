@@ -69,7 +69,7 @@ async def test_an_expired_token_is_refreshed_once_mid_stream() -> None:
     tokens = StaticTokens(current="stale")
     tokens.refreshes = 0
 
-    async def refresh() -> str:
+    async def refresh(rejected: str | None = None) -> str:
         tokens.refreshes += 1
         tokens.current = "token-1"
         return tokens.current
@@ -86,7 +86,7 @@ async def test_an_expired_token_is_refreshed_once_mid_stream() -> None:
 async def test_a_refused_token_after_refresh_is_credentials_rejected() -> None:
     tokens = StaticTokens(current="revoked")
 
-    async def refresh() -> str:
+    async def refresh(rejected: str | None = None) -> str:
         return "still-revoked"
 
     tokens.refresh = refresh  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ import pytest
 
 from listbackup.aws import AwsClients
 from listbackup.config import PlatformSettings, Settings
-from listbackup.integrations.errors import CredentialsRejected
+from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.services.connections import Platforms
@@ -180,3 +180,57 @@ async def test_a_refused_refresh_expires_the_connection(store: Store) -> None:
     assert stored.status is ConnectionStatus.EXPIRED
     assert stored.last_error is not None
     assert "invalid_grant" in stored.last_error
+
+
+class FakeOutage:
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": "temporarily_unavailable"})
+
+
+async def test_a_provider_outage_does_not_expire_the_connection(store: Store) -> None:
+    conn = connection()
+    await save(store, conn, SECRET)
+    platforms = Platforms(
+        settings={"stripe": PlatformSettings(client_id="cid", client_secret="shh")},
+        transport=httpx.MockTransport(FakeOutage()),
+    )
+    tokens = VaultTokens(store=store, platforms=platforms, connection=conn, clock=lambda: NOW)
+
+    with pytest.raises(PlatformUnavailable):
+        await tokens.refresh()
+
+    [stored] = await connections_by_id(store, ["conn-1"])
+    assert stored is not None
+    assert stored.status is ConnectionStatus.ACTIVE
+
+
+async def test_a_token_someone_else_already_replaced_is_not_refreshed_again(
+    store: Store,
+) -> None:
+    conn = connection()
+    await save(store, conn, {**SECRET, "accessToken": "at-newer-by-another-worker"})
+    fake = FakeStripeTokens()
+
+    token = await tokens_for(store, fake, conn).refresh("at-stale-7f3a9c")
+
+    assert token == "at-newer-by-another-worker"
+    assert fake.calls == 0
+
+
+async def test_new_tokens_are_saved_only_by_the_lock_holder(store: Store) -> None:
+    await save(store, connection(), SECRET)
+    vault = store.vault
+    assert await vault.lock("conn-1", owner="holder", now=NOW)
+
+    with pytest.raises(SealedSecretError):
+        await vault.replace(
+            account_id="acct-1", connection_id="conn-1", secret={"a": 1}, owner="intruder"
+        )
+    await vault.replace(
+        account_id="acct-1", connection_id="conn-1", secret={"a": 2}, owner="holder"
+    )
+
+    assert not await vault.lock("conn-1", owner="intruder", now=NOW)  # still held
+    await vault.unlock("conn-1", owner="holder")
+    assert await vault.lock("conn-1", owner="next", now=NOW)
+    assert await vault.open(account_id="acct-1", connection_id="conn-1") == {"a": 2}
