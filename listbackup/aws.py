@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import aioboto3
 from aiobotocore.config import AioConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
 from listbackup import metrics
 from listbackup.config import Settings
@@ -46,6 +47,13 @@ class AwsClients:
     kms: KMSClient
     secrets: SecretsManagerClient
     ses: SESClient
+
+
+def error_code(exc: ClientError | BotoCoreError) -> str:
+    """The AWS error code of a failed call: never its message, which may quote our input."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return type(exc).__name__
 
 
 @cache

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import ClientError
 
 from listbackup import integrations
-from listbackup.aws import AwsClients
+from listbackup.aws import AwsClients, error_code
 from listbackup.config import Settings
 from listbackup.resources import SPEC, Key, Names, Queue, Rule, Table
 from listbackup.store import Store
@@ -61,10 +61,6 @@ async def bootstrap(clients: AwsClients, settings: Settings) -> BootstrapReport:
     return report
 
 
-def _error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
 async def _table(clients: AwsClients, names: Names, table: Table, report: BootstrapReport) -> None:
     ddb = clients.dynamodb
     name = names.table(table.name)
@@ -72,7 +68,7 @@ async def _table(clients: AwsClients, names: Names, table: Table, report: Bootst
         await ddb.describe_table(TableName=name)
         created = False
     except ClientError as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise
         await ddb.create_table(**_table_definition(table, name))
         await ddb.get_waiter("table_exists").wait(
@@ -163,7 +159,7 @@ async def _ensure_queue(
         url = (await sqs.get_queue_url(QueueName=name))["QueueUrl"]
         created = False
     except ClientError as exc:
-        if _error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+        if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
             raise
         url = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
         created = True
@@ -179,7 +175,7 @@ async def _event_bus(clients: AwsClients, names: Names, report: BootstrapReport)
         await events.describe_event_bus(Name=name)
         created = False
     except ClientError as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise
         await events.create_event_bus(Name=name)
         created = True
@@ -200,7 +196,7 @@ async def _rule(
         rule_arn = (await events.describe_rule(Name=name, EventBusName=bus))["Arn"]
         created = False
     except ClientError as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise
         definition: dict[str, Any] = {
             "Name": name,
@@ -258,7 +254,7 @@ async def _bucket(clients: AwsClients, settings: Settings, report: BootstrapRepo
         report.note(f"bucket {name}", created=False)
         return
     except ClientError as exc:
-        if _error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise
     create: dict[str, Any] = {"Bucket": name}
     if settings.region != "us-east-1":
@@ -315,7 +311,7 @@ async def _kms_key(clients: AwsClients, names: Names, report: BootstrapReport) -
         report.note(f"kms key {alias}", created=False)
         return
     except ClientError as exc:
-        if _error_code(exc) != "NotFoundException":
+        if error_code(exc) != "NotFoundException":
             raise
     key = await kms.create_key(
         Description=f"{names.prefix}: envelope encryption of platform credentials",

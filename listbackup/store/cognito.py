@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from jose import jwt
 from jose.exceptions import JWTError
 
+from listbackup.aws import error_code
 from listbackup.errors import (
     BadUserInputError,
     ConflictError,
@@ -84,14 +85,14 @@ class IdentityProvider:
         try:
             await self._client.admin_delete_user(UserPoolId=self.user_pool_id, Username=email)
         except (ClientError, BotoCoreError) as exc:
-            if _code(exc) != "UserNotFoundException":
+            if error_code(exc) != "UserNotFoundException":
                 _raise("AdminDeleteUser", exc)
 
     async def user_exists(self, email: str) -> bool:
         try:
             await self._client.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
         except (ClientError, BotoCoreError) as exc:
-            if _code(exc) == "UserNotFoundException":
+            if error_code(exc) == "UserNotFoundException":
                 return False
             _raise("AdminGetUser", exc)
         return True
@@ -167,7 +168,7 @@ class IdentityProvider:
         try:
             await self._client.forgot_password(ClientId=self.client_id, Username=email)
         except (ClientError, BotoCoreError) as exc:
-            if _code(exc) in (
+            if error_code(exc) in (
                 "UserNotFoundException",
                 "InvalidParameterException",
                 "NotAuthorizedException",
@@ -234,18 +235,12 @@ _CODE_ERRORS: dict[str, ErrorFactory] = {
 }
 
 
-def _code(exc: ClientError | BotoCoreError) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return type(exc).__name__
-
-
 def _raise(
     operation: str,
     exc: ClientError | BotoCoreError,
     known: dict[str, ErrorFactory] | None = None,
 ) -> NoReturn:
-    code = _code(exc)
+    code = error_code(exc)
     factory = (known or {}).get(code)
     if factory is not None:
         raise factory() from None

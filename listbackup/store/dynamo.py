@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from listbackup.aws import error_code
 from listbackup.errors import ConflictError, InfrastructureError
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def translate_errors(action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code in ("ConditionalCheckFailedException", "TransactionConflictException"):
             raise ConflictError("The item was changed by someone else; try again.") from exc
         raise InfrastructureError(f"DynamoDB {action} failed: {code}") from exc
@@ -162,7 +163,7 @@ async def transact_write(client: DynamoDBClient, items: Sequence[Mapping[str, An
     try:
         await client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
         if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
             raise ConflictError("The item was changed by someone else; try again.") from exc

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from listbackup.aws import error_code
 from listbackup.errors import InfrastructureError
 
 if TYPE_CHECKING:
@@ -28,7 +29,4 @@ class Mailer:
                 },
             )
         except (ClientError, BotoCoreError) as exc:
-            code = exc.response["Error"].get("Code") if isinstance(exc, ClientError) else ""
-            raise InfrastructureError(
-                f"SES SendEmail failed: {code or type(exc).__name__}"
-            ) from None
+            raise InfrastructureError(f"SES SendEmail failed: {error_code(exc)}") from None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from listbackup.aws import error_code
 from listbackup.config import PlatformSettings
 from listbackup.errors import InfrastructureError
 
@@ -23,9 +24,8 @@ async def platform_settings(
     try:
         response = await client.get_secret_value(SecretId=secret_id)
     except (ClientError, BotoCoreError) as exc:
-        code = exc.response["Error"].get("Code") if isinstance(exc, ClientError) else ""
         raise InfrastructureError(
-            f"Secrets Manager GetSecretValue failed: {code or type(exc).__name__}"
+            f"Secrets Manager GetSecretValue failed: {error_code(exc)}"
         ) from None
     try:
         data = json.loads(response.get("SecretString") or "")

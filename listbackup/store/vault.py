@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from listbackup.aws import error_code
 from listbackup.errors import ConflictError, InfrastructureError
 from listbackup.store.dynamo import from_item, iso, to_item, translate_errors
 
@@ -54,7 +55,7 @@ class Vault:
                 KeyId=self.key_alias, KeySpec="AES_256", EncryptionContext=context
             )
         except (ClientError, BotoCoreError) as exc:
-            raise InfrastructureError(f"KMS GenerateDataKey failed: {_code(exc)}") from None
+            raise InfrastructureError(f"KMS GenerateDataKey failed: {error_code(exc)}") from None
         nonce = os.urandom(12)
         sealed = AESGCM(key["Plaintext"]).encrypt(
             nonce, json.dumps(dict(secret)).encode(), _aad(context)
@@ -97,7 +98,7 @@ class Vault:
                 bytes(item["nonce"]), bytes(item["sealed"]), _aad(context)
             )
         except (ClientError, BotoCoreError) as exc:
-            raise SealedSecretError(f"KMS Decrypt failed: {_code(exc)}") from None
+            raise SealedSecretError(f"KMS Decrypt failed: {error_code(exc)}") from None
         except InvalidTag:
             raise SealedSecretError("the sealed credentials were tampered with") from None
         secret: dict[str, Any] = json.loads(plain)
@@ -181,9 +182,3 @@ def _context(account_id: str, connection_id: str) -> dict[str, str]:
 
 def _aad(context: Mapping[str, str]) -> bytes:
     return json.dumps(dict(context), sort_keys=True).encode()
-
-
-def _code(exc: ClientError | BotoCoreError) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return type(exc).__name__
