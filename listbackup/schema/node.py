@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from listbackup import ids
 from listbackup.context import Context
 from listbackup.resolvers import nodes
 
@@ -23,6 +24,11 @@ _WRAPPERS: dict[type, Callable[[Any], Node]] = {}
 
 def register(model: type, wrap: Callable[[Any], Node]) -> None:
     _WRAPPERS[model] = wrap
+
+
+def key(kind: str, global_id: str) -> str:
+    """The key inside an opaque ID; "" (found nowhere) when it is not one of ``kind``."""
+    return ids.decode_as(kind, global_id) or ""
 
 
 def wrap(model: object) -> Any:

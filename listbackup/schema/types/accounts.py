@@ -150,7 +150,7 @@ class Account(node.Node):
         after: str | None = None,
         platform_id: strawberry.ID | None = None,
     ) -> PlatformConnectionPage:
-        platform = ids.decode_as(ids.PLATFORM, platform_id) or "" if platform_id else None
+        platform = node.key(ids.PLATFORM, platform_id) if platform_id else None
         page = await connection_resolvers.for_account(
             info.context,
             account=self.model,

@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 AccountType = Annotated["Account", strawberry.lazy("listbackup.schema.types.accounts")]
 
 
-def _key(kind: str, global_id: strawberry.ID) -> str:
-    return ids.decode_as(kind, global_id) or ""
-
-
 @strawberry.type
 class PlatformConnection(node.Node):
     id: strawberry.ID
@@ -133,7 +129,7 @@ class ConnectionQuery:
         info: Info[Context, None],
         id: strawberry.ID,
     ) -> PlatformConnection | None:
-        found = await resolvers.connection(info.context, connection_id=_key(ids.CONNECTION, id))
+        found = await resolvers.connection(info.context, connection_id=node.key(ids.CONNECTION, id))
         return PlatformConnection.from_model(found)
 
 
@@ -155,8 +151,8 @@ class ConnectionMutation:
     ) -> OAuthStart:
         start = await resolvers.start_oauth(
             info.context,
-            account_id=_key(ids.ACCOUNT, input.account_id),
-            platform=_key(ids.PLATFORM, input.platform_id),
+            account_id=node.key(ids.ACCOUNT, input.account_id),
+            platform=node.key(ids.PLATFORM, input.platform_id),
             name=input.name,
             shop=input.shop_domain,
         )
@@ -182,8 +178,8 @@ class ConnectionMutation:
     ) -> PlatformConnection:
         connection = await resolvers.create_api_key(
             info.context,
-            account_id=_key(ids.ACCOUNT, input.account_id),
-            platform=_key(ids.PLATFORM, input.platform_id),
+            account_id=node.key(ids.ACCOUNT, input.account_id),
+            platform=node.key(ids.PLATFORM, input.platform_id),
             name=input.name,
             credentials=input.credentials,
         )
@@ -198,7 +194,7 @@ class ConnectionMutation:
     ) -> PlatformConnection:
         connection = await resolvers.update(
             info.context,
-            connection_id=_key(ids.CONNECTION, id),
+            connection_id=node.key(ids.CONNECTION, id),
             name=input.name,
             credentials=input.credentials,
         )
@@ -210,7 +206,7 @@ class ConnectionMutation:
         info: Info[Context, None],
         id: strawberry.ID,
     ) -> ConnectionTestResult:
-        result = await resolvers.test(info.context, connection_id=_key(ids.CONNECTION, id))
+        result = await resolvers.test(info.context, connection_id=node.key(ids.CONNECTION, id))
         return ConnectionTestResult(
             ok=result.ok,
             message=result.message,
@@ -223,7 +219,7 @@ class ConnectionMutation:
         info: Info[Context, None],
         id: strawberry.ID,
     ) -> OAuthStart:
-        start = await resolvers.reconnect(info.context, connection_id=_key(ids.CONNECTION, id))
+        start = await resolvers.reconnect(info.context, connection_id=node.key(ids.CONNECTION, id))
         return _oauth_start(start)
 
     @strawberry.mutation(description="Refused while backup sources use the connection.")
@@ -232,5 +228,5 @@ class ConnectionMutation:
         info: Info[Context, None],
         id: strawberry.ID,
     ) -> strawberry.ID:
-        deleted = await resolvers.delete(info.context, connection_id=_key(ids.CONNECTION, id))
+        deleted = await resolvers.delete(info.context, connection_id=node.key(ids.CONNECTION, id))
         return strawberry.ID(ids.encode(ids.CONNECTION, deleted.id))

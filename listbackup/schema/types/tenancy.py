@@ -10,15 +10,11 @@ from listbackup.context import Context
 from listbackup.resolvers import accounts as resolvers
 from listbackup.resolvers import invitations as invitation_resolvers
 from listbackup.resolvers import members as member_resolvers
+from listbackup.schema import node
 from listbackup.schema.enums import Permission, Role
 from listbackup.schema.types.accounts import Account, Invitation, Membership
 from listbackup.schema.types.users import User
 from listbackup.services.accounts import SettingsChanges
-
-
-def _key(kind: str, global_id: strawberry.ID) -> str:
-    """The key inside an opaque ID; "" (found nowhere) when it is not one of ``kind``."""
-    return ids.decode_as(kind, global_id) or ""
 
 
 @strawberry.input
@@ -59,7 +55,7 @@ class UpdateAccountInput:
 class TenancyQuery:
     @strawberry.field(description="An account the caller can see.")
     async def account(self, info: Info[Context, None], id: strawberry.ID) -> Account | None:
-        found = await resolvers.account(info.context, account_id=_key(ids.ACCOUNT, id))
+        found = await resolvers.account(info.context, account_id=node.key(ids.ACCOUNT, id))
         return Account.from_model(found)
 
 
@@ -74,7 +70,7 @@ class TenancyMutation:
         created = await resolvers.create(
             info.context,
             name=input.name,
-            parent_id=_key(ids.ACCOUNT, input.parent_id),
+            parent_id=node.key(ids.ACCOUNT, input.parent_id),
             company=input.company,
         )
         return Account.from_model(created)
@@ -89,7 +85,7 @@ class TenancyMutation:
         settings = input.settings if input.settings not in (None, strawberry.UNSET) else None
         updated = await resolvers.update(
             info.context,
-            account_id=_key(ids.ACCOUNT, id),
+            account_id=node.key(ids.ACCOUNT, id),
             name=input.name or None,
             company=input.company or None,
             clear_company=input.company is None,
@@ -109,19 +105,19 @@ class TenancyMutation:
     ) -> Account:
         moved = await resolvers.move(
             info.context,
-            account_id=_key(ids.ACCOUNT, id),
-            new_parent_id=_key(ids.ACCOUNT, new_parent_id),
+            account_id=node.key(ids.ACCOUNT, id),
+            new_parent_id=node.key(ids.ACCOUNT, new_parent_id),
         )
         return Account.from_model(moved)
 
     @strawberry.mutation(description="Needs DELETE_ACCOUNT; refused while anything depends on it.")
     async def delete_account(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
-        deleted = await resolvers.delete(info.context, account_id=_key(ids.ACCOUNT, id))
+        deleted = await resolvers.delete(info.context, account_id=node.key(ids.ACCOUNT, id))
         return strawberry.ID(ids.encode(ids.ACCOUNT, deleted.id))
 
     @strawberry.mutation(description="Makes the account the one the user works in.")
     async def switch_account(self, info: Info[Context, None], account_id: strawberry.ID) -> User:
-        user = await resolvers.switch(info.context, account_id=_key(ids.ACCOUNT, account_id))
+        user = await resolvers.switch(info.context, account_id=node.key(ids.ACCOUNT, account_id))
         return User.from_model(user)
 
     @strawberry.mutation(description="Emails an invitation valid for 7 days; needs INVITE_USERS.")
@@ -129,21 +125,21 @@ class TenancyMutation:
         self, info: Info[Context, None], account_id: strawberry.ID, email: str, role: Role
     ) -> Invitation:
         invitation = await invitation_resolvers.invite(
-            info.context, account_id=_key(ids.ACCOUNT, account_id), email=email, role=role
+            info.context, account_id=node.key(ids.ACCOUNT, account_id), email=email, role=role
         )
         return Invitation.from_model(invitation)
 
     @strawberry.mutation(description="Only by the person invited, while it is pending.")
     async def accept_invitation(self, info: Info[Context, None], id: strawberry.ID) -> Membership:
         membership = await invitation_resolvers.accept(
-            info.context, invitation_id=_key(ids.INVITATION, id)
+            info.context, invitation_id=node.key(ids.INVITATION, id)
         )
         return Membership.from_model(membership)
 
     @strawberry.mutation(description="Needs INVITE_USERS.")
     async def revoke_invitation(self, info: Info[Context, None], id: strawberry.ID) -> Invitation:
         invitation = await invitation_resolvers.revoke(
-            info.context, invitation_id=_key(ids.INVITATION, id)
+            info.context, invitation_id=node.key(ids.INVITATION, id)
         )
         return Invitation.from_model(invitation)
 
@@ -161,8 +157,8 @@ class TenancyMutation:
     ) -> Membership:
         member = await member_resolvers.update(
             info.context,
-            account_id=_key(ids.ACCOUNT, account_id),
-            user_id=_key(ids.USER, user_id),
+            account_id=node.key(ids.ACCOUNT, account_id),
+            user_id=node.key(ids.USER, user_id),
             role=role,
             permissions=frozenset(permissions) if permissions is not None else None,
         )
@@ -174,7 +170,7 @@ class TenancyMutation:
     ) -> bool:
         await member_resolvers.remove(
             info.context,
-            account_id=_key(ids.ACCOUNT, account_id),
-            user_id=_key(ids.USER, user_id),
+            account_id=node.key(ids.ACCOUNT, account_id),
+            user_id=node.key(ids.USER, user_id),
         )
         return True
