@@ -18,7 +18,7 @@ class Loaders(TenancyLoaders):
     def __init__(self, store: Store, *, clock: Callable[[], datetime]) -> None:
         self.batcher = TableBatcher(store.clients.dynamodb)
         super().__init__(store, self.batcher, clock)
-        self.platform_by_slug = PlatformBySlugLoader(store.platforms)
+        self.platform_by_slug = PlatformBySlugLoader(self.batcher, store.platforms)
         self.platforms_by_category = PlatformsByCategoryLoader(
             store.platforms, prime=self.platform_by_slug
         )

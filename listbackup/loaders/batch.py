@@ -10,13 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from aiodataloader import DataLoader
 
 from listbackup.store.dynamo import Item, Key, batch_get
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class BatchedLoader(DataLoader[K, V | None], Generic[K, V]):
+    """A by-key loader over one table, batched with every other table's."""
+
+    def __init__(
+        self,
+        batcher: TableBatcher,
+        table: str,
+        key: Callable[[K], dict[str, str]],
+        to_model: Callable[[Item], V],
+    ) -> None:
+        super().__init__()
+        self._batcher = batcher
+        self._table = table
+        self._key = key
+        self._to_model = to_model
+
+    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
+        items = await self._batcher.get(self._table, [self._key(k) for k in keys])
+        return [self._to_model(item) if item is not None else None for item in items]
 
 
 def _marker(key: Key) -> str:

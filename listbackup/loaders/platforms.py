@@ -7,20 +7,17 @@ from collections.abc import Sequence
 
 from aiodataloader import DataLoader
 
+from listbackup.loaders.batch import BatchedLoader, TableBatcher
 from listbackup.models.platforms import Platform
-from listbackup.store.platforms import PlatformStore
+from listbackup.store.platforms import PlatformStore, to_model
 
 #: Key of :class:`PlatformsByCategoryLoader` meaning "every category".
 ALL = ""
 
 
-class PlatformBySlugLoader(DataLoader[str, Platform | None]):
-    def __init__(self, store: PlatformStore) -> None:
-        super().__init__()
-        self._store = store
-
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[Platform | None]:
-        return await self._store.get_many(keys)
+class PlatformBySlugLoader(BatchedLoader[str, Platform]):
+    def __init__(self, batcher: TableBatcher, store: PlatformStore) -> None:
+        super().__init__(batcher, store.table, lambda slug: {"slug": slug}, to_model)
 
 
 class PlatformsByCategoryLoader(DataLoader[str, list[Platform]]):

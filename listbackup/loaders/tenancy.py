@@ -14,13 +14,12 @@ from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
 
-from listbackup.loaders.batch import TableBatcher
+from listbackup.loaders.batch import BatchedLoader, TableBatcher
 from listbackup.models.accounts import Account, Membership
 from listbackup.models.connections import Connection
 from listbackup.models.invitations import Invitation
 from listbackup.models.users import User
 from listbackup.store import Store, accounts, connections, invitations, memberships, users
-from listbackup.store.dynamo import Item
 from listbackup.store.invitations import InvitationStore
 from listbackup.store.memberships import MembershipKey
 from listbackup.store.pages import Page, PageRequest, page_request
@@ -32,38 +31,17 @@ V = TypeVar("V")
 PageKey = tuple[str, int, str | None]
 
 
-class _ByKeyLoader(DataLoader[K, V | None], Generic[K, V]):
-    """A by-key loader over one table, batched with every other table's."""
-
-    def __init__(
-        self,
-        batcher: TableBatcher,
-        table: str,
-        key: Callable[[K], dict[str, str]],
-        to_model: Callable[[Item], V],
-    ) -> None:
-        super().__init__()
-        self._batcher = batcher
-        self._table = table
-        self._key = key
-        self._to_model = to_model
-
-    async def batch_load_fn(self, keys: Sequence[K]) -> list[V | None]:
-        items = await self._batcher.get(self._table, [self._key(k) for k in keys])
-        return [self._to_model(item) if item is not None else None for item in items]
-
-
-class UserByIdLoader(_ByKeyLoader[str, User]):
+class UserByIdLoader(BatchedLoader[str, User]):
     def __init__(self, batcher: TableBatcher, store: Store) -> None:
         super().__init__(batcher, store.users.table, lambda k: {"id": k}, users.to_model)
 
 
-class AccountByIdLoader(_ByKeyLoader[str, Account]):
+class AccountByIdLoader(BatchedLoader[str, Account]):
     def __init__(self, batcher: TableBatcher, store: Store) -> None:
         super().__init__(batcher, store.accounts.table, lambda k: {"id": k}, accounts.to_model)
 
 
-class MembershipLoader(_ByKeyLoader[MembershipKey, Membership]):
+class MembershipLoader(BatchedLoader[MembershipKey, Membership]):
     def __init__(self, batcher: TableBatcher, store: Store) -> None:
         super().__init__(
             batcher,
@@ -73,14 +51,14 @@ class MembershipLoader(_ByKeyLoader[MembershipKey, Membership]):
         )
 
 
-class InvitationByIdLoader(_ByKeyLoader[str, Invitation]):
+class InvitationByIdLoader(BatchedLoader[str, Invitation]):
     def __init__(self, batcher: TableBatcher, store: Store) -> None:
         super().__init__(
             batcher, store.invitations.table, lambda k: {"id": k}, invitations.to_model
         )
 
 
-class ConnectionByIdLoader(_ByKeyLoader[str, Connection]):
+class ConnectionByIdLoader(BatchedLoader[str, Connection]):
     def __init__(self, batcher: TableBatcher, store: Store) -> None:
         super().__init__(
             batcher, store.connections.table, lambda k: {"id": k}, connections.to_model
