@@ -21,7 +21,6 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -33,7 +32,9 @@ from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.users import User
 from listbackup.server import create_app
 from listbackup.store import Store
-from listbackup.store.accounts import to_item_data
+from listbackup.store import accounts as account_items
+from listbackup.store import memberships as membership_items
+from listbackup.store import users as user_items
 from listbackup.store.dynamo import batch_write
 
 QUERY = """
@@ -105,30 +106,14 @@ async def build_tree(store: Store, root_id: str, size: int) -> int:
         for child in level2[parent]:
             add((root_id, parent, child), 0)
     ddb = store.clients.dynamodb
-    await batch_write(ddb, store.accounts.table, puts=[to_item_data(a) for a in accounts])
-    await batch_write(ddb, store.users.table, puts=[_user_item(u) for u in users])
-    await batch_write(ddb, store.memberships.table, puts=[_membership_item(m) for m in memberships])
+    for table, items in (
+        (store.accounts.table, [account_items.to_item_data(a) for a in accounts]),
+        (store.users.table, [user_items.to_item_data(u) for u in users]),
+        (store.memberships.table, [membership_items.to_item_data(m) for m in memberships]),
+    ):
+        await batch_write(ddb, table, puts=items)
     await store.accounts.update(root_id, {"childCount": 10})
     return len(accounts) + 1
-
-
-def _user_item(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "createdAt": user.created_at.isoformat(),
-    }
-
-
-def _membership_item(membership: Membership) -> dict[str, Any]:
-    return {
-        "accountId": membership.account_id,
-        "userId": membership.user_id,
-        "role": membership.role.value,
-        "status": membership.status.value,
-        "joinedAt": membership.joined_at.isoformat(),
-    }
 
 
 async def measure(

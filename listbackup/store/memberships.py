@@ -31,7 +31,7 @@ class MembershipStore:
         self.table = table
 
     def put_new(self, membership: Membership) -> dict[str, Any]:
-        return put_new(self.table, _to_item(membership), "accountId")
+        return put_new(self.table, to_item_data(membership), "accountId")
 
     async def list_by_user(self, user_id: str, page: PageRequest) -> Page[Membership]:
         items, last = await query_page(
@@ -60,7 +60,7 @@ class MembershipStore:
         return {
             "Put": {
                 "TableName": self.table,
-                "Item": to_item(_to_item(new)),
+                "Item": to_item(to_item_data(new)),
                 "ConditionExpression": "#r = :role",
                 "ExpressionAttributeNames": {"#r": "role"},
                 "ExpressionAttributeValues": to_item({":role": old.role.value}),
@@ -83,7 +83,7 @@ class MembershipStore:
             )
 
 
-def _to_item(membership: Membership) -> dict[str, Any]:
+def to_item_data(membership: Membership) -> dict[str, Any]:
     override = membership.permissions_override
     return {
         "accountId": membership.account_id,

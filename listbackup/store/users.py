@@ -32,7 +32,7 @@ class UserStore:
         self.table = table
 
     def put_new(self, user: User) -> dict[str, Any]:
-        return put_new(self.table, _to_item(user), "id")
+        return put_new(self.table, to_item_data(user), "id")
 
     async def update(
         self, user_id: str, *, changes: Mapping[str, Any], now: datetime | None = None
@@ -64,7 +64,7 @@ class UserStore:
             await self._client.delete_item(TableName=self.table, Key=to_item({"id": user_id}))
 
 
-def _to_item(user: User) -> dict[str, Any]:
+def to_item_data(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "email": user.email,
