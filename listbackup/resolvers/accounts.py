@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from listbackup.context import Context
 from listbackup.models.accounts import Access, Account
-from listbackup.models.invitations import Invitation
 from listbackup.models.users import User
-from listbackup.services import access, accounts, invitations
+from listbackup.services import access, accounts
 from listbackup.services.accounts import SettingsChanges
 from listbackup.store.pages import Page
 
@@ -115,16 +114,4 @@ async def switch(ctx: Context, *, account_id: str) -> User:
         loaders=ctx.loaders,
         principal=await ctx.principal(),
         account_id=account_id,
-    )
-
-
-async def invitation_account(ctx: Context, *, invitation: Invitation) -> Account:
-    return await invitations.account(
-        loaders=ctx.loaders, principal=await ctx.principal(), invitation=invitation
-    )
-
-
-async def invitation_inviter(ctx: Context, *, invitation: Invitation) -> User | None:
-    return await invitations.inviter(
-        loaders=ctx.loaders, principal=await ctx.principal(), invitation=invitation
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from listbackup.context import Context
 from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.invitations import Invitation
+from listbackup.models.users import User
 from listbackup.services import invitations
 from listbackup.store.pages import Page
 
@@ -51,4 +52,16 @@ async def for_account(
         account=account,
         first=first,
         after=after,
+    )
+
+
+async def account_of(ctx: Context, *, invitation: Invitation) -> Account:
+    return await invitations.account(
+        loaders=ctx.loaders, principal=await ctx.principal(), invitation=invitation
+    )
+
+
+async def inviter_of(ctx: Context, *, invitation: Invitation) -> User | None:
+    return await invitations.inviter(
+        loaders=ctx.loaders, principal=await ctx.principal(), invitation=invitation
     )

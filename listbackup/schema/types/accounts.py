@@ -283,12 +283,12 @@ class Invitation(node.Node):
 
     @strawberry.field
     async def account(self, info: Info[Context, None]) -> Account:
-        found = await resolvers.invitation_account(info.context, invitation=self.model)
+        found = await invitation_resolvers.account_of(info.context, invitation=self.model)
         return Account.from_model(found)
 
     @strawberry.field
     async def invited_by(self, info: Info[Context, None]) -> UserType | None:
-        found = await resolvers.invitation_inviter(info.context, invitation=self.model)
+        found = await invitation_resolvers.inviter_of(info.context, invitation=self.model)
         inviter: UserType | None = node.wrap(found) if found else None
         return inviter
 
