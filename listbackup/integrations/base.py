@@ -46,6 +46,19 @@ class TokenSource(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class FixedToken(TokenSource):
+    """A token used as it is, never refreshed (just issued, so it is fresh)."""
+
+    value: str = field(repr=False)
+
+    async def token(self) -> str:
+        return self.value
+
+    async def refresh(self, rejected: str | None = None) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorContext:
     """Everything a connector is built from; nothing else reaches it."""
 

@@ -19,7 +19,7 @@ import httpx
 
 from listbackup.errors import BadUserInputError, DomainError
 from listbackup.integrations import oauth
-from listbackup.integrations.base import ConnectorContext, Integration
+from listbackup.integrations.base import ConnectorContext, FixedToken, Integration
 from listbackup.integrations.errors import ConnectorError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Permission
@@ -302,18 +302,11 @@ async def _external_account(
     if integration.connector is None:
         return None
 
-    class _Fixed:
-        async def token(self) -> str:
-            return access_token
-
-        async def refresh(self, rejected: str | None = None) -> str:
-            return access_token
-
     connector = integration.connector(
         ConnectorContext(
             base_url=platforms.base_url(integration, extras),
             credentials=extras,
-            tokens=_Fixed(),
+            tokens=FixedToken(access_token),
             transport=platforms.transport,
         )
     )
