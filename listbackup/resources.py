@@ -102,6 +102,23 @@ class UserPool:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveFanout:
+    """Job events to every API process, for live subscriptions.
+
+    Each API process creates, at start-up, its own standard queue and a rule on the bus
+    that targets it (``{prefix}-{name_prefix}-{process id}``), and deletes both at a clean
+    shutdown. A process tags its queue with a heartbeat; a janitor in every process deletes
+    the queue and rule of any process whose heartbeat is older than ``ttl_seconds``.
+    """
+
+    name_prefix: str = "live"
+    event_source: str = "listbackup.jobs"
+    retention_seconds: int = 300
+    heartbeat_seconds: int = 60
+    ttl_seconds: int = 600
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceSpec:
     tables: tuple[Table, ...]
     queues: tuple[Queue, ...]
@@ -110,6 +127,9 @@ class ResourceSpec:
     rules: tuple[Rule, ...]
     user_pool: UserPool
     kms_alias: str
+    live: LiveFanout = LiveFanout()
+    #: CloudWatch namespace of the metrics the worker publishes (embedded metric format).
+    metrics_namespace: str = "ListBackup"
     _by_name: dict[str, Table] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -149,6 +169,16 @@ class Names:
 
     def kms_alias(self) -> str:
         return f"alias/{self.prefix}-{SPEC.kms_alias}"
+
+    def live_prefix(self) -> str:
+        """What every per-process live queue and rule name starts with."""
+        return f"{self.prefix}-{SPEC.live.name_prefix}-"
+
+    def live_queue(self, process_id: str) -> str:
+        return f"{self.live_prefix()}{process_id}"
+
+    def live_rule(self, process_id: str) -> str:
+        return f"{self.live_prefix()}{process_id}"
 
 
 def _by_account(name: str = "account-index") -> Index:
@@ -197,6 +227,9 @@ SPEC = ResourceSpec(
             indexes=(
                 _by_account(),
                 Index("connection-index", Key("connectionId"), Key("createdAt")),
+                # Due schedules by time, sparse (only scheduled, active sources carry a
+                # shard) and sharded so no one partition is hot.
+                Index("due-index", Key("dueShard"), Key("nextRunAt")),
             ),
         ),
         Table(
