@@ -140,7 +140,7 @@ async def main(sizes: list[int], runs: int) -> None:
     access.setLevel(logging.DEBUG)
     access.addHandler(log)
     access.propagate = False
-    with devstack.moto_server() as endpoint:
+    with devstack.local_aws() as endpoint:
         devstack.apply_dev_environment(endpoint)
         os.environ["LISTBACKUP_RESOURCE_PREFIX"] = "listbackup-bench"
         settings = load_settings()

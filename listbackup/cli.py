@@ -74,7 +74,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 def _dev(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    with devstack.moto_server() as endpoint:
+    with devstack.local_aws() as endpoint:
         devstack.apply_dev_environment(endpoint)
         settings = load_settings()
         logs.configure(settings.log_level)

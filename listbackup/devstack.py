@@ -1,4 +1,5 @@
-"""The embedded local AWS: moto in server mode as a child process on a free loopback port."""
+"""The local stack: the embedded AWS (``listbackup.localaws``) as a child process, and an
+in-loop uvicorn for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import selectors
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
+
+from listbackup.localaws import RESET_PATH
 
 _READY_TIMEOUT = 30.0
 _STOP_TIMEOUT = 5.0
@@ -58,22 +61,19 @@ def _die_with_parent() -> None:
 
 
 @contextlib.contextmanager
-def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
-    """Run moto until the block exits; yield its endpoint URL."""
-    port = free_port(host)
-    endpoint = f"http://{host}:{port}"
+def local_aws(host: str = "127.0.0.1") -> Iterator[str]:
+    """Run the local AWS (moto, DynamoDB serialized) until the block exits; yield its URL."""
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "listbackup.localaws", "--host", host, "--port", "0"],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         # Its own process group: Ctrl-C reaches us, and we stop it in order.
         start_new_session=True,
         preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
     )
     try:
-        _wait_ready(process, endpoint)
-        yield endpoint
+        yield _wait_ready(process)
     finally:
         process.terminate()
         try:
@@ -81,19 +81,36 @@ def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout:
+            process.stdout.close()
 
 
-def _wait_ready(process: subprocess.Popen[bytes], endpoint: str) -> None:
+def _wait_ready(process: subprocess.Popen[bytes]) -> str:
+    """The endpoint from the child's ready line ("listening on URL")."""
+    assert process.stdout is not None  # noqa: S101 - piped above
+    ready = selectors.DefaultSelector()
+    ready.register(process.stdout, selectors.EVENT_READ)
     deadline = time.monotonic() + _READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise DevStackError(f"moto exited with code {process.returncode} while starting")
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    raise DevStackError(f"moto did not answer on {endpoint} within {_READY_TIMEOUT:.0f}s")
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not ready.select(remaining):
+            raise DevStackError(f"local AWS did not start within {_READY_TIMEOUT:.0f}s")
+        chunk = os.read(process.stdout.fileno(), 256)
+        if not chunk:
+            code = process.wait()
+            raise DevStackError(f"local AWS exited with code {code} while starting")
+        line += chunk
+    ready.close()
+    return line.decode().strip().removeprefix("listening on ")
+
+
+async def reset_local_aws(endpoint: str, *, keep_tables: Sequence[str] = ()) -> None:
+    """Empty the local AWS (items, users, objects, messages), keeping its resources."""
+    query = "&".join(f"keep={name}" for name in keep_tables)
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{endpoint}{RESET_PATH}?{query}")
+        response.raise_for_status()
 
 
 def apply_dev_environment(endpoint: str) -> None:

@@ -1,8 +1,9 @@
 """Test fixtures.
 
-One moto server, one bootstrap and one app server serve the whole session (all on one
-event loop); between tests :func:`tests.aws_state.wipe` deletes every item, user, object
-and message, so each test starts from a freshly seeded stack.
+One local AWS process (moto, DynamoDB serialized), one bootstrap and one app server serve
+the whole session (the app on the tests' event loop); after each test that used AWS,
+:func:`tests.aws_state.wipe` empties every item, user, object and message inside the
+local AWS, so each test starts from a freshly seeded stack.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from listbackup.aws import AwsClients, open_clients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings, load_settings
-from listbackup.devstack import jwks_url, live_server
+from listbackup.devstack import jwks_url, live_server, local_aws
 from listbackup.server import create_app
 from tests.aws_state import wipe
 
@@ -35,18 +35,14 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as mp:
+    """The local AWS (moto with DynamoDB serialized) in its own process, for the session."""
+    with local_aws() as endpoint, pytest.MonkeyPatch.context() as mp:
         for name, value in TEST_ENV.items():
             mp.setenv(name, value)
         mp.setenv("AWS_ENDPOINT_URL", endpoint)
         for name in ("LISTBACKUP_GRAPHIQL", "LISTBACKUP_CORS_ORIGINS", "AWS_PROFILE"):
             mp.delenv(name, raising=False)
         yield endpoint
-    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -79,11 +75,11 @@ def settings(base_settings: Settings, stack: BootstrapReport, moto_endpoint: str
 
 @pytest.fixture
 async def aws(
-    clients: AwsClients, settings: Settings, stack: BootstrapReport
+    clients: AwsClients, settings: Settings, stack: BootstrapReport, moto_endpoint: str
 ) -> AsyncIterator[AwsClients]:
     """The AWS clients, on a stack that holds nothing but the seeded catalogue."""
     yield clients
-    await wipe(clients, settings, stack.user_pool_id)
+    await wipe(moto_endpoint, settings)
 
 
 @pytest.fixture(scope="session")

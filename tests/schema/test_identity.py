@@ -6,8 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from moto.cognitoidp.models import cognitoidp_backends
-from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from listbackup import ids
 from listbackup.aws import AwsClients
@@ -15,6 +13,7 @@ from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.resources import SPEC
 from listbackup.server import create_app
+from tests.aws_state import confirmation_code
 from tests.helpers import (
     PASSWORD,
     SIGN_IN,
@@ -53,15 +52,12 @@ mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPass
 """
 
 
-def reset_code(settings: Settings, email: str) -> str:
-    """The code Cognito would email: read from the embedded moto's own state."""
+async def reset_code(settings: Settings, email: str) -> str:
+    """The code Cognito would email, as the local AWS tells it."""
     assert settings.cognito_user_pool_id
-    pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][settings.region].user_pools[
-        settings.cognito_user_pool_id
-    ]
-    code = pool._get_user(email).confirmation_code
+    code = await confirmation_code(settings.cognito_user_pool_id, email)
     assert code
-    return str(code)
+    return code
 
 
 async def test_the_whole_journey(client: httpx.AsyncClient, settings: Settings) -> None:
@@ -268,9 +264,13 @@ async def test_password_reset_with_the_emailed_code(
     }"""
 
     wrong = await gql(client, confirm, {"c": "moto-confirmation-code:000000", "p": "N3w-Passw0rd!"})
-    weak = await gql(client, confirm, {"c": reset_code(settings, "reset@example.com"), "p": "weak"})
+    weak = await gql(
+        client, confirm, {"c": await reset_code(settings, "reset@example.com"), "p": "weak"}
+    )
     done = await gql(
-        client, confirm, {"c": reset_code(settings, "reset@example.com"), "p": "N3w-Passw0rd!"}
+        client,
+        confirm,
+        {"c": await reset_code(settings, "reset@example.com"), "p": "N3w-Passw0rd!"},
     )
 
     assert error_codes(wrong) == ["BAD_USER_INPUT"]

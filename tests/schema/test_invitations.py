@@ -9,13 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from listbackup import ids
 from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.server import create_app
+from tests.aws_state import sent_emails
 from tests.helpers import Tenant, error_codes, tenant
 
 INVITE = """
@@ -56,12 +55,6 @@ ACCOUNT_NAME = "query($id: ID!) { account(id: $id) { name } }"
 WEEK = timedelta(days=7)
 
 
-def outbox(settings: Settings) -> list[Any]:
-    """Every message the embedded moto's SES accepted (not wiped between tests)."""
-    messages: list[Any] = ses_backends[DEFAULT_ACCOUNT_ID][settings.region].sent_messages
-    return messages
-
-
 def reason(body: dict[str, Any]) -> str | None:
     value: str | None = body["errors"][0]["extensions"].get("reason")
     return value
@@ -95,17 +88,17 @@ async def test_inviting_emails_the_account_role_and_app_link_but_no_token(
 ) -> None:
     ada = await tenant(client, "ada@example.com")
     bakery = await ada.create("Harbour Bakery", ada.root)
-    sent_before = len(outbox(settings))
+    sent_before = len(await sent_emails())
 
     invitation = await invite(ada, bakery, "bob@example.com", "MANAGER")
 
-    new = outbox(settings)[sent_before:]
+    new = (await sent_emails())[sent_before:]
     assert len(new) == 1
     message = new[0]
     key = ids.decode_as(ids.INVITATION, invitation["id"])
     assert key
     assert message.source == settings.email_from
-    assert message.destinations["ToAddresses"] == ["bob@example.com"]
+    assert message.to == ["bob@example.com"]
     assert "Harbour Bakery" in message.subject
     assert "Harbour Bakery" in message.body
     assert "manager" in message.body.lower()
@@ -452,7 +445,7 @@ async def test_an_ses_failure_leaves_no_invitation_behind(
 ) -> None:
     ada = await tenant(client, "ada@example.com")
     unverified = settings.model_copy(update={"email_from": "unverified@example.org"})
-    sent_before = len(outbox(settings))
+    sent_before = len(await sent_emails())
 
     async with (
         live_server(create_app(unverified)) as url,
@@ -463,7 +456,7 @@ async def test_an_ses_failure_leaves_no_invitation_behind(
 
     assert body["data"] is None
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
-    assert len(outbox(settings)) == sent_before
+    assert len(await sent_emails()) == sent_before
     assert await invitation_statuses(ada, ada.root) == {}
     retried = await ada.call(INVITE, account=ada.root, email="bob@example.com", role="VIEWER")
     assert "errors" not in retried, retried

@@ -1,0 +1,5 @@
+import sys
+
+from listbackup.localaws.app import main
+
+sys.exit(main())
