@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -32,6 +33,9 @@ _MAX_TOKEN_LENGTH = 8192
 class Claims:
     subject: str
     token: str
+    #: Epoch seconds, as the token says.
+    issued_at: int
+    expires_at: int
 
 
 def issuer(region: str, user_pool_id: str) -> str:
@@ -47,12 +51,14 @@ class TokenVerifier:
         client_id: str,
         jwks_url: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._http = http
         self.issuer = issuer
         self.client_id = client_id
         self.jwks_url = jwks_url or f"{issuer}/.well-known/jwks.json"
         self._monotonic = monotonic
+        self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
@@ -79,6 +85,8 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={
                     "verify_aud": False,  # access tokens carry client_id, not aud
+                    # Expiry is checked below against our clock, which tests can move.
+                    "verify_exp": False,
                     "require_exp": True,
                     "require_iat": True,
                     "require_sub": True,
@@ -90,7 +98,15 @@ class TokenVerifier:
             raise unauthenticated from None
         if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
             raise unauthenticated
-        return Claims(subject=str(claims["sub"]), token=token)
+        try:
+            issued_at, expires_at = int(claims["iat"]), int(claims["exp"])
+        except (TypeError, ValueError, OverflowError):
+            raise unauthenticated from None
+        if expires_at + LEEWAY_SECONDS < self._clock().timestamp():
+            raise UnauthenticatedError("The access token has expired: refresh the session.")
+        return Claims(
+            subject=str(claims["sub"]), token=token, issued_at=issued_at, expires_at=expires_at
+        )
 
     async def _key(self, kid: str) -> dict[str, Any] | None:
         if kid in self._keys:

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0, le=64 * 1_048_576)
     #: How long /readyz waits for DynamoDB before answering 503.
     readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    #: Open WebSocket connections per client address that have not (yet) presented a
+    #: valid token; more are refused at the handshake.
+    max_anonymous_websockets: int = Field(default=20, gt=0, le=10_000)
+    #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
+    websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""What every resolver gets: process-wide dependencies plus per-request state."""
+"""What every resolver gets: process-wide dependencies plus per-operation state."""
 
 from __future__ import annotations
 
@@ -43,7 +43,12 @@ class AppDeps:
 
 
 class Context:
-    """Built for every HTTP request and every WebSocket connection; never shared."""
+    """One per operation: an HTTP request, or one operation on a WebSocket.
+
+    Strawberry builds a context per WebSocket *connection*; the schema asks
+    :meth:`for_operation` for a fresh one before each operation, so the caller is
+    authenticated again (expiry, revocation) and no loader outlives its operation.
+    """
 
     def __init__(
         self,
@@ -61,16 +66,23 @@ class Context:
         self.connection_params: dict[str, object] | None = None
         self._principal: asyncio.Future[Principal] | None = None
 
+    def for_operation(self) -> Context:
+        """A context for one operation on this connection: same caller, fresh state."""
+        fresh = Context(self.deps, self.request, self.response)
+        fresh.authorization = self.authorization
+        fresh.connection_params = self.connection_params
+        return fresh
+
     @cached_property
     def loaders(self) -> Loaders:
-        # Lazy, so requests that read nothing (introspection, health) build nothing.
+        # Lazy, so operations that read nothing (introspection, health) build nothing.
         return Loaders(self.deps.store, clock=self.deps.clock)
 
     def now(self) -> datetime:
         return self.deps.clock()
 
     async def principal(self) -> Principal:
-        """The signed-in caller, verified once per request; UNAUTHENTICATED otherwise."""
+        """The signed-in caller, verified once per operation; UNAUTHENTICATED otherwise."""
         if self._principal is None:
             self._principal = asyncio.ensure_future(
                 auth.authenticate(
@@ -86,3 +98,10 @@ class Context:
         if not self.authorization:
             return None
         return await self.principal()
+
+    def act_as(self, principal: Principal) -> None:
+        """The rest of this operation runs as ``principal`` (who just signed in)."""
+        future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+        future.set_result(principal)
+        self._principal = future
+        self.loaders.user.clear(principal.user_id).prime(principal.user_id, principal.user)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 import httpx
+import strawberry
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,7 +32,7 @@ from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings, merge_platforms
 from listbackup.context import AppDeps, Context
-from listbackup.errors import DomainError
+from listbackup.errors import DomainError, UnauthenticatedError
 from listbackup.loaders import Loaders
 from listbackup.middleware import (
     REQUEST_ID_HEADER,
@@ -45,6 +47,7 @@ from listbackup.store import Store, secrets
 from listbackup.store.cognito import IdentityProvider
 from listbackup.store.events import EventPublisher
 from listbackup.store.mailer import Mailer
+from listbackup.websocket_rules import AnonymousSlots, LegacyGraphQLWSHandler, Slot
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +59,51 @@ class State(TypedDict):
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context and JSON errors for malformed requests."""
 
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        *,
+        graphiql: bool,
+        allowed_origins: Sequence[str],
+        max_anonymous_websockets: int,
+        init_timeout: timedelta,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allowed_origins=allowed_origins,
+            connection_init_wait_timeout=init_timeout,
+        )
+        self._anonymous = AnonymousSlots(max_anonymous_websockets)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(request.state.deps, request, response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
-        """graphql-transport-ws and graphql-ws carry the token in connection_init."""
+        """graphql-transport-ws and graphql-ws carry the token in connection_init.
+
+        A missing or bad token does not refuse the connection: its operations answer
+        UNAUTHENTICATED, each one checked on its own. A valid one frees the connection's
+        anonymous slot."""
         params = context.connection_params or {}
         token = params.get("authorization") or params.get("Authorization")
         if isinstance(token, str):
             context.authorization = token
+            with contextlib.suppress(UnauthenticatedError):
+                await context.principal()
+                slot: Slot | None = context.request.scope.get(_SLOT)
+                if slot is not None:
+                    slot.release()
         return UnsetType()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -84,6 +118,23 @@ class GraphQLView(GraphQL[Context, None]):
                 media_type="application/json",
             )
         await response(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        slot = self._anonymous.take(client[0] if client else "unknown")
+        if slot is None:
+            # Refused at the handshake (the server answers 403): too many idle sockets.
+            await send({"type": "websocket.close", "code": 1008, "reason": "Too many connections"})
+            return
+        scope[_SLOT] = slot
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            slot.release()
+
+
+#: Where a WebSocket's anonymous slot rides in its ASGI scope.
+_SLOT = "listbackup.anonymous_slot"
 
 
 async def oauth_callback(request: Request) -> Response:
@@ -155,10 +206,12 @@ def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utc_now,
+    token_clock: Callable[[], datetime] = utc_now,
     platform_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The ASGI app. Tests may move the clock and route platform traffic (connectors,
-    OAuth token endpoints) to local fakes."""
+    """The ASGI app. Tests may move the clock, and apart from it the clock token expiry is
+    judged by (Cognito issues tokens in real time), and route platform traffic
+    (connectors, OAuth token endpoints) to local fakes."""
     pool_id, client_id = settings.require_identity()
 
     @asynccontextmanager
@@ -182,6 +235,7 @@ def create_app(
                     issuer=issuer(settings.region, pool_id),
                     client_id=client_id,
                     jwks_url=settings.cognito_jwks_url,
+                    clock=token_clock,
                 ),
                 http=http,
                 clock=clock,
@@ -193,8 +247,10 @@ def create_app(
 
     view = GraphQLView(
         build_schema(),
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphiql=settings.graphiql,
         allowed_origins=settings.cors_origins,
+        max_anonymous_websockets=settings.max_anonymous_websockets,
+        init_timeout=timedelta(seconds=settings.websocket_init_timeout_seconds),
     )
     middleware: list[Middleware] = [
         Middleware(RequestContextMiddleware),

@@ -116,3 +116,19 @@ async def tenant(client: httpx.AsyncClient, email: str) -> Tenant:
     return Tenant(
         client, session["accessToken"], viewer["currentAccount"]["id"], viewer["id"], email
     )
+
+
+INVITE = """
+mutation($account: ID!, $email: String!, $role: Role!) {
+  inviteMember(accountId: $account, email: $email, role: $role) { id }
+}
+"""
+ACCEPT = "mutation($id: ID!) { acceptInvitation(id: $id) { role } }"
+
+
+async def join(inviter: Tenant, member: Tenant, account: str, role: str) -> None:
+    """``member`` joins ``account`` with ``role``, invited by ``inviter``."""
+    invited = await inviter.call(INVITE, account=account, email=member.email, role=role)
+    assert "errors" not in invited, invited
+    accepted = await member.call(ACCEPT, id=invited["data"]["inviteMember"]["id"])
+    assert "errors" not in accepted, accepted

@@ -20,6 +20,12 @@ class User:
     #: The account created with the user at sign-up: where they land when the current
     #: account goes away.
     root_account_id: str | None = None
+    #: Epoch second of the last global sign-out or password change: access tokens
+    #: issued in or before it are refused.
+    tokens_valid_after: int | None = None
+
+    def accepts_token_issued_at(self, issued_at: int) -> bool:
+        return self.tokens_valid_after is None or issued_at > self.tokens_valid_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,8 @@ class Principal:
     user: User
     #: The caller's Cognito access token, for the Cognito calls made on its behalf.
     access_token: str = field(repr=False)
+    #: When that token expires (epoch seconds); a long subscription re-checks it.
+    token_expires_at: int | None = None
 
     @property
     def user_id(self) -> str:
@@ -41,6 +49,8 @@ class Tokens:
     id_token: str = field(repr=False)
     refresh_token: str | None = field(repr=False)
     expires_in: int
+    #: The access token's ``iat`` (epoch seconds).
+    issued_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)

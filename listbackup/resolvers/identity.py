@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from listbackup.context import Context
-from listbackup.models.users import Session, SignUpData
+from listbackup.models.users import Principal, Session, SignUpData
 from listbackup.services import identity
 from listbackup.services.identity import SignedUp
 
@@ -37,19 +37,25 @@ async def sign_in(ctx: Context, *, email: str, password: str) -> Session:
         client_ip=ctx.client_ip,
         now=ctx.now(),
     )
-    ctx.loaders.user.prime(session.user.id, session.user)
+    ctx.act_as(Principal(user=session.user, access_token=session.tokens.access_token))
     return session
 
 
 async def refresh_session(ctx: Context, *, refresh_token: str) -> Session:
-    return await identity.refresh_session(
+    session = await identity.refresh_session(
         loaders=ctx.loaders, idp=ctx.deps.idp, refresh_token=refresh_token
     )
+    ctx.act_as(Principal(user=session.user, access_token=session.tokens.access_token))
+    return session
 
 
 async def sign_out(ctx: Context) -> None:
     await identity.sign_out(
-        idp=ctx.deps.idp, events=ctx.deps.events, principal=await ctx.principal(), now=ctx.now()
+        store=ctx.deps.store,
+        idp=ctx.deps.idp,
+        events=ctx.deps.events,
+        principal=await ctx.principal(),
+        now=ctx.now(),
     )
 
 
@@ -75,5 +81,10 @@ async def confirm_forgot_password(
 
 async def change_password(ctx: Context, *, current: str, new: str) -> None:
     await identity.change_password(
-        idp=ctx.deps.idp, principal=await ctx.principal(), current=current, new=new
+        store=ctx.deps.store,
+        idp=ctx.deps.idp,
+        principal=await ctx.principal(),
+        current=current,
+        new=new,
+        now=ctx.now(),
     )

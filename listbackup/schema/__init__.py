@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from listbackup.context import Context
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
@@ -28,6 +32,30 @@ Mutation = merge_types("Mutation", (IdentityMutation, TenancyMutation, Connectio
 
 
 class Schema(strawberry.Schema):
+    async def stream(  # noqa: PLR0917 - Strawberry's signature
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Streaming transports (WebSocket) pass their connection's context: give each
+        operation its own, so the caller's rights are decided per operation."""
+        if isinstance(context_value, Context):
+            context_value = context_value.for_operation()
+        return await super().stream(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+            allowed_operation_types=allowed_operation_types,
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

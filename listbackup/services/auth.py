@@ -24,4 +24,6 @@ async def authenticate(
     if user is None:
         # A valid token whose user row is gone: the account was deleted.
         raise UnauthenticatedError("The access token is not valid.")
-    return Principal(user=user, access_token=token)
+    if not user.accepts_token_issued_at(claims.issued_at):
+        raise UnauthenticatedError("This session was signed out: sign in again.")
+    return Principal(user=user, access_token=token, token_expires_at=claims.expires_at)

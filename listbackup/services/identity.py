@@ -6,16 +6,18 @@ membership in one transaction; any failure undoes what was done before it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from listbackup.errors import InfrastructureError
+from listbackup.errors import InfrastructureError, RateLimitedError, UnauthenticatedError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, Membership, Role
-from listbackup.models.users import Principal, Session, SignUpData, User
+from listbackup.models.users import Principal, Session, SignUpData, Tokens, User
 from listbackup.services import rate_limits, validation
 from listbackup.store import Store
 from listbackup.store.cognito import IdentityProvider
@@ -126,20 +128,41 @@ async def sign_in(
     client_ip: str,
     now: datetime,
 ) -> Session:
+    """Every attempt is counted before Cognito sees it (per email and per address), and
+    taken back when it was not a wrong password: concurrent guesses cannot slip past
+    the limit, and a Cognito outage locks nobody out."""
     email = validation.email(email)
     limits = store.rate_limits
-    await rate_limits.check(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
-    await rate_limits.check(limits, rate_limits.SIGN_IN_FAILURES_PER_IP, client_ip, now)
+    per_email, per_ip = rate_limits.SIGN_IN_FAILURES_PER_EMAIL, rate_limits.SIGN_IN_FAILURES_PER_IP
+    await rate_limits.hit(limits, per_email, email, now)
+    try:
+        await rate_limits.hit(limits, per_ip, client_ip, now)
+    except RateLimitedError:
+        await rate_limits.release(limits, per_email, email, now)
+        raise
     try:
         user_id, tokens = await idp.sign_in(email=email, password=password)
-    except Exception:
-        await rate_limits.record(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
-        await rate_limits.record(limits, rate_limits.SIGN_IN_FAILURES_PER_IP, client_ip, now)
+    except UnauthenticatedError:
+        raise  # a wrong email or password: both counts stand
+    except BaseException:
+        await rate_limits.release(limits, per_email, email, now)
+        await rate_limits.release(limits, per_ip, client_ip, now)
         raise
-    await rate_limits.clear(limits, rate_limits.SIGN_IN_FAILURES_PER_EMAIL, email, now)
+    await rate_limits.clear(limits, per_email, email, now)
+    await rate_limits.release(limits, per_ip, client_ip, now)
     user = await _touch_login(store, user_id, now)
+    if not user.accepts_token_issued_at(tokens.issued_at):
+        tokens = await _after_revocation(lambda: idp.sign_in(email=email, password=password))
     await events.publish(SOURCE, "User Login", {"userId": user.id, "at": now})
     return Session(tokens=tokens, user=user)
+
+
+async def _after_revocation(issue: Callable[[], Awaitable[tuple[str, Tokens]]]) -> Tokens:
+    """Tokens issued in the very second of a sign-out are refused with the old ones (a
+    token's ``iat`` counts whole seconds): wait for the next second and ask again."""
+    await asyncio.sleep(1.0 - time.time() % 1.0 + 0.01)
+    _, tokens = await issue()
+    return tokens
 
 
 async def _touch_login(store: Store, user_id: str, now: datetime) -> User:
@@ -157,12 +180,22 @@ async def refresh_session(
     user = await loaders.user.load(user_id)
     if user is None:
         raise InfrastructureError(f"user {user_id} has no profile row")
+    if not user.accepts_token_issued_at(tokens.issued_at):
+        tokens = await _after_revocation(lambda: idp.refresh(refresh_token.strip()))
     return Session(tokens=tokens, user=user)
 
 
 async def sign_out(
-    *, idp: IdentityProvider, events: EventPublisher, principal: Principal, now: datetime
+    *,
+    store: Store,
+    idp: IdentityProvider,
+    events: EventPublisher,
+    principal: Principal,
+    now: datetime,
 ) -> None:
+    """Everywhere: Cognito revokes the refresh tokens, and we refuse every access token
+    issued so far (ours are verified locally, so Cognito's revocation alone would not)."""
+    await store.users.revoke_tokens(principal.user_id, up_to=int(now.timestamp()))
     await idp.sign_out_everywhere(principal.access_token)
     await events.publish(SOURCE, "User Logout", {"userId": principal.user_id, "at": now})
 
@@ -191,11 +224,23 @@ async def confirm_forgot_password(
     new_password = validation.password(new_password, "newPassword")
     await rate_limits.hit(store.rate_limits, rate_limits.CODE_ATTEMPTS_PER_EMAIL, email, now)
     await idp.confirm_forgot_password(email=email, code=code, new_password=new_password)
+    # Whoever had the old password may hold a session: end them all.
+    user_id = await store.users.find_by_email(email)
+    if user_id is not None:
+        await store.users.revoke_tokens(user_id, up_to=int(now.timestamp()))
     await events.publish(SOURCE, "Password Reset", {"email": email, "at": now})
 
 
 async def change_password(
-    *, idp: IdentityProvider, principal: Principal, current: str, new: str
+    *,
+    store: Store,
+    idp: IdentityProvider,
+    principal: Principal,
+    current: str,
+    new: str,
+    now: datetime,
 ) -> None:
+    """Sessions opened with the old password end, this one too: sign in again after."""
     new = validation.password(new, "newPassword")
     await idp.change_password(access_token=principal.access_token, current=current, new=new)
+    await store.users.revoke_tokens(principal.user_id, up_to=int(now.timestamp()))

@@ -19,7 +19,8 @@ class Limit:
 
 
 SIGN_IN_FAILURES_PER_EMAIL = Limit("sign-in-failures-email", 5, 15 * 60)
-SIGN_IN_FAILURES_PER_IP = Limit("sign-in-failures-ip", 5, 15 * 60)
+#: High enough that an office behind one NAT survives its people's typos.
+SIGN_IN_FAILURES_PER_IP = Limit("sign-in-failures-ip", 50, 15 * 60)
 SIGN_UPS_PER_IP = Limit("sign-ups-ip", 5, 60 * 60)
 PASSWORD_RESETS_PER_EMAIL = Limit("password-resets-email", 3, 60 * 60)
 CODE_ATTEMPTS_PER_EMAIL = Limit("code-attempts-email", 10, 60 * 60)
@@ -41,27 +42,24 @@ def _refuse(retry_after: int) -> RateLimitedError:
     return RateLimitedError("Too many attempts; try again later.", retry_after=max(retry_after, 1))
 
 
-async def check(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
-    """Refuse when the window's count has reached the limit; count nothing."""
-    key, remaining = _key(limit, identifier, now)
-    if await store.count(key) >= limit.limit:
-        raise _refuse(remaining)
-
-
-async def record(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
-    """Count one event (a failure) without refusing anything."""
-    key, remaining = _key(limit, identifier, now)
-    await store.increment(key, expires_at=int(now.timestamp()) + remaining + _TTL_SLACK_SECONDS)
-
-
 async def hit(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
-    """Count one attempt; refuse it when it is over the limit."""
+    """Count one attempt, then refuse it when it is over the limit.
+
+    Counting first is what makes the limit hold under concurrency: each of forty
+    simultaneous attempts gets its own count, and only the first ``limit`` pass.
+    """
     key, remaining = _key(limit, identifier, now)
     count = await store.increment(
         key, expires_at=int(now.timestamp()) + remaining + _TTL_SLACK_SECONDS
     )
     if count > limit.limit:
         raise _refuse(remaining)
+
+
+async def release(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
+    """Take back one counted attempt that turned out not to be a failure."""
+    key, _ = _key(limit, identifier, now)
+    await store.decrement(key)
 
 
 async def clear(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:

@@ -151,6 +151,7 @@ class IdentityProvider:
             id_token=result["IdToken"],
             refresh_token=result.get("RefreshToken"),
             expires_in=result["ExpiresIn"],
+            issued_at=_claims(result["AccessToken"])[1],
         )
 
     async def sign_out_everywhere(self, access_token: str) -> None:
@@ -254,10 +255,14 @@ def _raise(
 
 
 def _subject(access_token: str) -> str:
-    # The token comes straight from Cognito over TLS; its signature is checked on every
-    # request that presents it, not here.
+    return _claims(access_token)[0]
+
+
+def _claims(access_token: str) -> tuple[str, int]:
+    """(sub, iat) of a token straight from Cognito over TLS; its signature is checked on
+    every request that presents it, not here."""
     try:
-        subject = jwt.get_unverified_claims(access_token)["sub"]
-    except (JWTError, KeyError) as exc:
+        claims = jwt.get_unverified_claims(access_token)
+        return str(claims["sub"]), int(claims["iat"])
+    except (JWTError, KeyError, TypeError, ValueError) as exc:
         raise InfrastructureError("Cognito returned an unreadable access token") from exc
-    return str(subject)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+from listbackup.errors import ConflictError
 from listbackup.store.dynamo import from_item, to_item, translate_errors
 
 if TYPE_CHECKING:
@@ -38,14 +39,19 @@ class RateLimitStore:
             )
         return int(from_item(response["Attributes"])["hits"])
 
-    async def count(self, key: str) -> int:
-        # A consistent read of a counter, not an entity: it does not go through a loader.
-        with translate_errors("GetItem"):
-            response = await self._client.get_item(
-                TableName=self.table, Key=to_item({"key": key}), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return int(from_item(item)["hits"]) if item else 0
+    async def decrement(self, key: str) -> None:
+        """Take one hit back, never below zero (the counter may have been cleared)."""
+        try:
+            with translate_errors("UpdateItem"):
+                await self._client.update_item(
+                    TableName=self.table,
+                    Key=to_item({"key": key}),
+                    UpdateExpression="ADD hits :minus",
+                    ConditionExpression="hits > :zero",
+                    ExpressionAttributeValues=to_item({":minus": -1, ":zero": 0}),
+                )
+        except ConflictError:
+            return
 
     async def clear(self, key: str) -> None:
         with translate_errors("DeleteItem"):

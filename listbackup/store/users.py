@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from listbackup.errors import ConflictError
 from listbackup.models.users import User
 from listbackup.store.dynamo import (
     Item,
@@ -45,6 +47,21 @@ class UserStore:
             )
         return to_model(from_item(response["Attributes"]))
 
+    async def revoke_tokens(self, user_id: str, *, up_to: int) -> None:
+        """Refuse the user's access tokens issued in or before epoch second ``up_to``."""
+        with contextlib.suppress(ConflictError), translate_errors("UpdateItem"):
+            await self._client.update_item(
+                TableName=self.table,
+                Key=to_item({"id": user_id}),
+                # Never moves back: a late, slower revocation cannot revive tokens.
+                UpdateExpression="SET tokensValidAfter = :t",
+                ConditionExpression=(
+                    "attribute_exists(id) AND "
+                    "(attribute_not_exists(tokensValidAfter) OR tokensValidAfter < :t)"
+                ),
+                ExpressionAttributeValues=to_item({":t": up_to}),
+            )
+
     async def find_by_email(self, email: str) -> str | None:
         """The id of the user with this email, if any."""
         with translate_errors("Query"):
@@ -75,6 +92,7 @@ def to_item_data(user: User) -> dict[str, Any]:
         "lastLoginAt": iso(user.last_login_at) if user.last_login_at else None,
         "currentAccountId": user.current_account_id,
         "rootAccountId": user.root_account_id,
+        "tokensValidAfter": user.tokens_valid_after,
     }
 
 
@@ -89,4 +107,5 @@ def to_model(item: Item) -> User:
         last_login_at=optional_time(item.get("lastLoginAt")),
         current_account_id=item.get("currentAccountId"),
         root_account_id=item.get("rootAccountId"),
+        tokens_valid_after=int(item["tokensValidAfter"]) if "tokensValidAfter" in item else None,
     )

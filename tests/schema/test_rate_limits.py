@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,9 @@ import httpx
 import pytest
 
 from listbackup.config import Settings
-from listbackup.devstack import live_server
+from listbackup.devstack import free_port, live_server
 from listbackup.server import create_app
+from listbackup.services.rate_limits import SIGN_IN_FAILURES_PER_EMAIL, SIGN_IN_FAILURES_PER_IP
 from tests.helpers import PASSWORD, SIGN_IN, SIGN_UP, error_codes, gql, sign_up
 
 WRONG = "Wr0ng-password!"
@@ -85,14 +87,71 @@ async def test_sign_in_failures_per_ip_block_that_address_only(
     proxied: Behind, client: httpx.AsyncClient
 ) -> None:
     await sign_up(client, "victim@example.com")
-    for attempt in range(5):
-        await proxied.sign_in(f"guess{attempt}@example.com", WRONG, "203.0.113.7")
+    limit = SIGN_IN_FAILURES_PER_IP.limit
+    await asyncio.gather(
+        *(proxied.sign_in(f"guess{n}@example.com", WRONG, "203.0.113.7") for n in range(limit))
+    )
 
     same_ip = await proxied.sign_in("victim@example.com", PASSWORD, "203.0.113.7")
     other_ip = await proxied.sign_in("victim@example.com", PASSWORD, "203.0.113.8")
 
     assert error_codes(same_ip) == ["RATE_LIMITED"]
     assert "errors" not in other_ip
+
+
+async def test_an_office_behind_one_nat_survives_five_typos(
+    proxied: Behind, client: httpx.AsyncClient
+) -> None:
+    # Five colleagues mistype once each, from the office's one address.
+    for n in range(5):
+        await sign_up(client, f"colleague{n}@example.com")
+        await proxied.sign_in(f"colleague{n}@example.com", WRONG, "198.51.100.77")
+
+    later = [
+        await proxied.sign_in(f"colleague{n}@example.com", PASSWORD, "198.51.100.77")
+        for n in range(5)
+    ]
+
+    assert all("errors" not in body for body in later), later
+
+
+async def test_forty_concurrent_guesses_cannot_slip_past_the_limit(
+    proxied: Behind, client: httpx.AsyncClient
+) -> None:
+    await sign_up(client, "target@example.com")
+
+    answers = await asyncio.gather(
+        *(proxied.sign_in("target@example.com", WRONG, f"192.0.2.{n}") for n in range(40))
+    )
+
+    codes = [error_codes(body) for body in answers]
+    # Only an attempt that reached Cognito can learn the password was wrong.
+    assert codes.count(["UNAUTHENTICATED"]) == SIGN_IN_FAILURES_PER_EMAIL.limit
+    assert codes.count(["RATE_LIMITED"]) == 40 - SIGN_IN_FAILURES_PER_EMAIL.limit
+
+
+async def test_a_cognito_outage_is_an_internal_error_and_locks_nobody_out(
+    settings: Settings, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_up(client, "patient@example.com")
+    # Nothing listens here: Cognito is down for this app.
+    monkeypatch.setenv(
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", f"http://127.0.0.1:{free_port('127.0.0.1')}"
+    )
+    down = create_app(settings)
+    async with live_server(down) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        outages = await asyncio.gather(
+            *(
+                gql(http, SIGN_IN, {"e": "patient@example.com", "p": PASSWORD})
+                for _ in range(SIGN_IN_FAILURES_PER_EMAIL.limit)
+            )
+        )
+
+    # Had the outages counted as failures, this would be over the limit.
+    back = await gql(client, SIGN_IN, {"e": "patient@example.com", "p": PASSWORD})
+
+    assert all(error_codes(body) == ["INTERNAL_SERVER_ERROR"] for body in outages), outages
+    assert "errors" not in back, back
 
 
 async def test_a_successful_sign_in_clears_the_email_failures(
@@ -139,7 +198,7 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     client: httpx.AsyncClient,
 ) -> None:
     # The shared app trusts no proxy: every attempt counts against the real peer.
-    for n in range(5):
+    for n in range(SIGN_IN_FAILURES_PER_IP.limit):
         await client.post(
             "/graphql",
             json={"query": SIGN_IN, "variables": {"e": f"spoof{n}@example.com", "p": WRONG}},
