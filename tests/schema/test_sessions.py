@@ -249,3 +249,23 @@ async def test_an_expired_token_stops_working_on_an_open_websocket(
 
     assert "errors" not in fresh
     assert error_codes(stale) == ["UNAUTHENTICATED"]
+
+
+async def test_sign_in_answers_every_field_of_its_user(client: httpx.AsyncClient) -> None:
+    await tenant(client, "ada@example.com")
+    query = """
+    mutation {
+      signIn(email: "ada@example.com", password: "Passw0rd!x") {
+        accessToken
+        user { email currentAccount { name } memberships { nodes { role } } pendingInvitations { id } }
+      }
+    }
+    """
+
+    body = await gql(client, query)  # no Authorization header: signing in is how one gets it
+
+    assert "errors" not in body, body
+    user = body["data"]["signIn"]["user"]
+    assert user["memberships"]["nodes"] == [{"role": "OWNER"}]
+    assert user["currentAccount"]["name"] == "Ada Lovelace"
+    assert body["data"]["signIn"]["accessToken"]
