@@ -27,13 +27,11 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from listbackup import ids
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings, merge_platforms
 from listbackup.context import AppDeps, Context
 from listbackup.errors import DomainError, UnauthenticatedError
-from listbackup.loaders import Loaders
 from listbackup.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
@@ -139,32 +137,27 @@ _SLOT = "listbackup.anonymous_slot"
 
 async def oauth_callback(request: Request) -> Response:
     """The provider sends the browser back here; we always answer with a redirect to the
-    app: ``?connection=<id>`` on success, ``?error=<code>`` otherwise, never a 500."""
+    app: ``?platform=<slug>&state=…&code=…`` for the app to complete with
+    ``completeOAuthConnection`` under its user's token, or ``?platform=<slug>&error=<code>``;
+    never a 500, and never a connection made here (see services/oauth.py)."""
     deps: AppDeps = request.state.deps
     slug = request.path_params["slug"]
     params = request.query_params
     target = f"{deps.settings.app_url.rstrip('/')}/oauth/callback"
+    state, code = params.get("state", ""), params.get("code", "")
     try:
         if params.get("error"):
             # The user declined (or the provider failed): the state is spent all the same.
-            await deps.store.oauth_states.take(params.get("state", "")[:200])
+            await deps.store.oauth_states.take(state[: oauth.MAX_STATE_LENGTH])
             error = re.sub(r"[^a-z_]", "", params["error"].lower())[:40] or "provider_error"
-            query = {"error": error, "platform": slug}
+            query = {"platform": slug, "error": error}
         else:
-            connection = await oauth.complete(
-                store=deps.store,
-                loaders=Loaders(deps.store, clock=deps.clock),
-                platforms=deps.platforms,
-                events=deps.events,
-                state=params.get("state", ""),
-                code=params.get("code", ""),
-                public_url=deps.settings.public_url,
-                now=deps.clock(),
-                platform_slug=slug,
+            await oauth.check_return(
+                store=deps.store, platform_slug=slug, state=state, code=code, now=deps.clock()
             )
-            query = {"connection": ids.encode(ids.CONNECTION, connection.id), "platform": slug}
+            query = {"platform": slug, "state": state, "code": code}
     except DomainError as exc:
-        query = {"error": (exc.reason or exc.code).lower(), "platform": slug}
+        query = {"platform": slug, "error": (exc.reason or exc.code).lower()}
     except Exception:
         log.exception("OAuth callback for %s failed", slug)
         query = {"error": "internal_error", "platform": slug}

@@ -1,9 +1,16 @@
 """Connecting a platform by OAuth2: start (a one-time state and the provider's URL),
-complete (the code exchanged for tokens, the connection saved), and reconnect.
+the provider's return, complete (the code exchanged for tokens, the connection saved),
+and reconnect.
 
 The state is ≥ 256 random bits, lives 10 minutes, is bound to the user, the account and
-the platform, and is consumed on first use. PKCE (S256) is used where the provider
+the platform, and is consumed by the completion. PKCE (S256) is used where the provider
 supports it.
+
+The provider's return (``GET /oauth/callback/{slug}``) carries no credential of the
+browser's user, so it never completes anything: it checks the state and hands ``state``
+and ``code`` to the web app, which completes under its user's bearer token. A victim lured
+through an attacker's authorization URL therefore cannot land their platform account in
+the attacker's tenant (OAuth login CSRF): the attacker's state is not theirs to complete.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ from listbackup.store.oauth_states import OAuthState
 log = logging.getLogger(__name__)
 
 STATE_LIFETIME_SECONDS = 600
+MAX_STATE_LENGTH = 200
+MAX_CODE_LENGTH = 4096
 _SHOP = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$")
 
 
@@ -164,40 +173,51 @@ async def reconnect(
     )
 
 
+def _invalid_state() -> BadUserInputError:
+    return BadUserInputError(
+        "This authorization is unknown, used or expired: start again.", reason="INVALID_STATE"
+    )
+
+
+def _check_flow(flow: OAuthState | None, code: str, now: datetime, slug: str | None) -> OAuthState:
+    if flow is None or (slug is not None and flow.platform != slug):
+        raise _invalid_state()
+    if flow.expires_at < int(now.timestamp()):
+        raise BadUserInputError("This authorization expired: start again.", reason="STATE_EXPIRED")
+    if not code or len(code) > MAX_CODE_LENGTH:
+        raise BadUserInputError("The provider sent no authorization code.", reason="NO_CODE")
+    return flow
+
+
+async def check_return(
+    *, store: Store, platform_slug: str, state: str, code: str, now: datetime
+) -> None:
+    """The provider's return, before the app completes it: a flow we started for this
+    platform, still alive, with a code. Reads the state; never spends it."""
+    flow = await store.oauth_states.peek(state.strip()[:MAX_STATE_LENGTH])
+    _check_flow(flow, code, now, platform_slug)
+
+
 async def complete(
     *,
     store: Store,
     loaders: Loaders,
     platforms: Platforms,
     events: EventPublisher,
+    principal: Principal,
     state: str,
     code: str,
     public_url: str,
     now: datetime,
-    principal: Principal | None = None,
-    platform_slug: str | None = None,
 ) -> Connection:
-    """Exchange the code and save the connection. From the browser's redirect (no
-    principal: the state names the user) or from completeOAuthConnection."""
+    """Exchange the code and save the connection, for the user who started the flow."""
     taken = await store.oauth_states.take(
-        state.strip()[:200], user_id=principal.user_id if principal else None
+        state.strip()[:MAX_STATE_LENGTH], user_id=principal.user_id
     )
-    invalid = BadUserInputError(
-        "This authorization is unknown, used or expired: start again.", reason="INVALID_STATE"
-    )
-    if taken is None or (platform_slug and taken.platform != platform_slug):
-        raise invalid
-    if taken.expires_at < int(now.timestamp()):
-        raise BadUserInputError("This authorization expired: start again.", reason="STATE_EXPIRED")
-    if not code or len(code) > 4096:
-        raise BadUserInputError("The provider sent no authorization code.", reason="NO_CODE")
-    user = principal.user if principal else await loaders.user.load(taken.user_id)
-    if user is None:
-        raise invalid
-    actor = principal or Principal(user=user, access_token="")
+    taken = _check_flow(taken, code, now, None)
     account = await access.require(
         loaders=loaders,
-        principal=actor,
+        principal=principal,
         account_id=taken.account_id,
         permission=Permission.MANAGE_INTEGRATIONS,
     )
@@ -233,7 +253,7 @@ async def complete(
     external = await _external_account(platforms, integration, token["access_token"], extras)
     if taken.connection_id:
         connection = await _reconnected(
-            loaders, actor, taken, expires=expires, external=external, now=now
+            loaders, principal, taken, expires=expires, external=external, now=now
         )
     else:
         connection = Connection(
@@ -244,7 +264,7 @@ async def complete(
             auth_type=AuthType.OAUTH2,
             status=ConnectionStatus.ACTIVE,
             created_at=now,
-            created_by=user.id,
+            created_by=principal.user_id,
             external_account=external,
             expires_at=expires,
             last_tested_at=now,

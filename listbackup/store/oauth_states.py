@@ -41,6 +41,17 @@ class OAuthStateStore:
                 ExpressionAttributeNames={"#s": "state"},
             )
 
+    async def peek(self, state: str) -> OAuthState | None:
+        """The flow, if it is still there; spends nothing."""
+        if not state:
+            return None
+        with translate_errors("GetItem"):
+            response = await self._client.get_item(
+                TableName=self.table, Key=to_item({"state": state}), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _to_model(from_item(item)) if item else None
+
     async def take(self, state: str, *, user_id: str | None = None) -> OAuthState | None:
         """Remove and return the state: a second use finds nothing. With ``user_id``, only
         that user's state is taken (another user cannot burn it)."""

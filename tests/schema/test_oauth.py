@@ -2,11 +2,13 @@
 
 ``startOAuthConnection`` gives the provider's authorization URL; a fake provider "consents"
 by issuing a code bound to the URL's PKCE challenge and redirect URI; the browser comes back
-to ``GET /oauth/callback/<slug>`` (redirects not followed), and the app exchanges the code at
-the fake's token endpoint, which checks the grant type, the code, the redirect URI, the
-client credentials and the PKCE verifier. Each test runs its own app, configured for the fake
-(client ids and secrets in the environment, the fake as the platform transport) and with a
-clock it can move. Then: tenant isolation of the connection queries and mutations.
+to ``GET /oauth/callback/<slug>`` (redirects not followed), which hands state and code to the
+web app; the app calls ``completeOAuthConnection`` with its user's token, and the server
+exchanges the code at the fake's token endpoint, which checks the grant type, the code, the
+redirect URI, the client credentials and the PKCE verifier. Each test runs its own app,
+configured for the fake (client ids and secrets in the environment, the fake as the platform
+transport) and with a clock it can move. Then: tenant isolation of the connection queries
+and mutations.
 """
 
 from __future__ import annotations
@@ -261,13 +263,24 @@ class OAuthApp:
         assert target == f"{APP_URL}/oauth/callback"
         return query_of("?" + query)
 
+    async def returned(self, slug: str, *, code: str, state: str) -> None:
+        """The provider's return, handed to the app unchanged for it to complete."""
+        back = await self.callback(slug, code=code, state=state)
+        assert back == {"platform": slug, "state": state, "code": code}, back
+
+    async def complete(self, user: Tenant, *, state: str, code: str) -> str:
+        """The app completes a flow under its user's token; the connection's id."""
+        body = await user.call(COMPLETE, state=state, code=code)
+        assert "errors" not in body, body
+        connection_id: str = body["data"]["completeOAuthConnection"]["id"]
+        return connection_id
+
     async def connect(self, user: Tenant, slug: str = "dropbox", **extra: Any) -> str:
-        """A whole successful flow; the new connection's id."""
+        """A whole successful flow, as a browser and the app drive it; the connection's id."""
         url, state = await self.started(user, slug, **extra)
         code = self.provider.authorize(url, platform=slug)
-        back = await self.callback(slug, code=code, state=state)
-        assert back.keys() == {"connection", "platform"}, back
-        return back["connection"]
+        await self.returned(slug, code=code, state=state)
+        return await self.complete(user, state=state, code=code)
 
     async def connection(self, user: Tenant, connection_id: str) -> dict[str, Any]:
         body = await user.call(CONNECTION, id=connection_id)
@@ -436,7 +449,7 @@ async def test_a_shop_domain_with_a_line_break_is_refused(oauth_app: OAuthApp) -
 # ------------------------------------------------------------------ completing a flow
 
 
-async def test_a_completed_dropbox_flow_redirects_to_the_app_with_an_active_connection(
+async def test_a_completed_dropbox_flow_hands_the_code_to_the_app_which_completes_it(
     oauth_app: OAuthApp, aws: AwsClients, settings: Settings
 ) -> None:
     ada = await oauth_app.tenant("dbx-ok@example.com")
@@ -448,19 +461,21 @@ async def test_a_completed_dropbox_flow_redirects_to_the_app_with_an_active_conn
     response = await oauth_app.http.get(
         "/oauth/callback/dropbox", params={"code": code, "state": state}
     )
-    back = query_of(response.headers["location"])
-    connection = await oauth_app.connection(ada, back["connection"])
+    made_by_the_redirect = await oauth_app.listed(ada)
+    connection_id = await oauth_app.complete(ada, state=state, code=code)
+    connection = await oauth_app.connection(ada, connection_id)
     listed = await oauth_app.listed(ada)
-    by_node = await ada.call(NODE, id=back["connection"])
+    by_node = await ada.call(NODE, id=connection_id)
 
     assert response.status_code == 302
     assert response.headers["location"] == (
         f"{APP_URL}/oauth/callback?"
-        + urlencode({"connection": back["connection"], "platform": "dropbox"})
+        + urlencode({"platform": "dropbox", "state": state, "code": code})
     )
-    assert ids.decode_as(ids.CONNECTION, back["connection"])
+    assert made_by_the_redirect == []
+    assert ids.decode_as(ids.CONNECTION, connection_id)
     assert connection == {
-        "id": back["connection"],
+        "id": connection_id,
         "name": "Dropbox",
         "status": "ACTIVE",
         "authType": "OAUTH2",
@@ -477,7 +492,7 @@ async def test_a_completed_dropbox_flow_redirects_to_the_app_with_an_active_conn
     assert parse_time(connection["createdAt"]) == started_at
     assert parse_time(connection["lastTestedAt"]) == started_at
     assert listed == [connection]
-    assert by_node == {"data": {"node": {"id": back["connection"], "status": "ACTIVE"}}}
+    assert by_node == {"data": {"node": {"id": connection_id, "status": "ACTIVE"}}}
     # One exchange, with the PKCE verifier; the check call used the issued token.
     assert oauth_app.provider.refusals == []
     [exchange] = oauth_app.provider.token_requests
@@ -545,12 +560,13 @@ async def test_test_connection_calls_the_platform_with_the_issued_access_token(
     assert oauth_app.provider.api_calls == [oauth_app.provider.issued[0]]
 
 
-async def test_complete_oauth_connection_finishes_a_flow_for_apps_that_catch_the_redirect(
-    oauth_app: OAuthApp,
-) -> None:
+async def test_a_flow_completes_once(oauth_app: OAuthApp) -> None:
     ada = await oauth_app.tenant("complete@example.com")
     url, state = await oauth_app.started(ada)
     code = oauth_app.provider.authorize(url)
+    # The browser may come back twice (a reload): the callback spends nothing.
+    await oauth_app.returned("dropbox", code=code, state=state)
+    await oauth_app.returned("dropbox", code=code, state=state)
 
     body = await ada.call(COMPLETE, state=state, code=code)
     again = await ada.call(COMPLETE, state=state, code=code)
@@ -562,8 +578,30 @@ async def test_complete_oauth_connection_finishes_a_flow_for_apps_that_catch_the
     assert [c["id"] for c in await oauth_app.listed(ada)] == [completed["id"]]
     assert error_codes(again) == ["BAD_USER_INPUT"]
     assert again["errors"][0]["extensions"]["reason"] == "INVALID_STATE"
+    assert len(oauth_app.provider.token_requests) == 1
     assert oauth_app.provider.issued
     assert [t for t in oauth_app.provider.issued if any(t in text for text in oauth_app.seen)] == []
+
+
+async def test_a_lured_victim_cannot_land_their_platform_account_in_the_attackers_tenant(
+    oauth_app: OAuthApp,
+) -> None:
+    mallory = await oauth_app.tenant("mallory@example.com")
+    ada = await oauth_app.tenant("victim@example.com")
+    # Mallory starts a flow on her own account and lures Ada through its URL; Ada consents
+    # at the provider with her own platform account, and her browser comes back to us.
+    url, state = await oauth_app.started(mallory)
+    code = oauth_app.provider.authorize(url)
+
+    back = await oauth_app.callback("dropbox", code=code, state=state)
+    ada_completes = await ada.call(COMPLETE, state=state, code=code)
+
+    assert back == {"platform": "dropbox", "state": state, "code": code}
+    assert error_codes(ada_completes) == ["BAD_USER_INPUT"]
+    assert ada_completes["errors"][0]["extensions"]["reason"] == "INVALID_STATE"
+    assert await oauth_app.listed(mallory) == []
+    assert await oauth_app.listed(ada) == []
+    assert oauth_app.provider.token_requests == []
 
 
 # ------------------------------------------------------------------ failed flows
@@ -578,25 +616,27 @@ async def test_a_declined_authorization_redirects_with_the_error_and_spends_the_
     declined = await oauth_app.callback(error="access_denied", state=state)
     code = oauth_app.provider.authorize(url)  # as if the user went back and consented
     retried = await oauth_app.callback(code=code, state=state)
+    completed = await ada.call(COMPLETE, state=state, code=code)
 
     assert declined == {"error": "access_denied", "platform": "dropbox"}
     assert retried == {"error": "invalid_state", "platform": "dropbox"}
+    assert completed["errors"][0]["extensions"]["reason"] == "INVALID_STATE"
     assert oauth_app.provider.token_requests == []
     assert await oauth_app.listed(ada) == []
 
 
-async def test_a_state_is_good_for_one_callback_only(oauth_app: OAuthApp) -> None:
+async def test_a_completed_state_is_gone_for_the_callback_too(oauth_app: OAuthApp) -> None:
     ada = await oauth_app.tenant("reuse@example.com")
+    connection_id = await oauth_app.connect(ada)
     url, state = await oauth_app.started(ada)
     code = oauth_app.provider.authorize(url)
+    await oauth_app.complete(ada, state=state, code=code)
 
-    first = await oauth_app.callback(code=code, state=state)
-    second = await oauth_app.callback(code=code, state=state)
+    late = await oauth_app.callback(code=code, state=state)
 
-    assert first.keys() == {"connection", "platform"}
-    assert second == {"error": "invalid_state", "platform": "dropbox"}
-    assert len(oauth_app.provider.token_requests) == 1
-    assert [c["id"] for c in await oauth_app.listed(ada)] == [first["connection"]]
+    assert late == {"error": "invalid_state", "platform": "dropbox"}
+    assert len(oauth_app.provider.token_requests) == 2
+    assert len([c for c in await oauth_app.listed(ada) if c["id"] != connection_id]) == 1
 
 
 @pytest.mark.parametrize(
@@ -610,14 +650,17 @@ async def test_a_state_lives_ten_minutes(oauth_app: OAuthApp, seconds: int, expi
 
     oauth_app.clock.advance(seconds)
     back = await oauth_app.callback(code=code, state=state)
+    completed = await ada.call(COMPLETE, state=state, code=code)
 
     if expired:
         assert back == {"error": "state_expired", "platform": "dropbox"}
+        assert completed["errors"][0]["extensions"]["reason"] == "STATE_EXPIRED"
         assert oauth_app.provider.token_requests == []
         assert await oauth_app.listed(ada) == []
     else:
-        assert back.keys() == {"connection", "platform"}
-        assert [c["id"] for c in await oauth_app.listed(ada)] == [back["connection"]]
+        assert back == {"platform": "dropbox", "state": state, "code": code}
+        connection_id = completed["data"]["completeOAuthConnection"]["id"]
+        assert [c["id"] for c in await oauth_app.listed(ada)] == [connection_id]
 
 
 async def test_another_users_state_is_refused_and_stays_usable_by_its_owner(
@@ -652,9 +695,10 @@ async def test_a_code_bound_to_another_pkce_challenge_fails_the_exchange(
     other_url, _ = await oauth_app.started(ada)
     injected = oauth_app.provider.authorize(other_url)
 
-    back = await oauth_app.callback(code=injected, state=state)
+    await oauth_app.returned("dropbox", code=injected, state=state)
+    completed = await ada.call(COMPLETE, state=state, code=injected)
 
-    assert back == {"error": "token_exchange_failed", "platform": "dropbox"}
+    assert completed["errors"][0]["extensions"]["reason"] == "TOKEN_EXCHANGE_FAILED"
     assert oauth_app.provider.refusals == ["code_verifier"]
     assert oauth_app.provider.issued == []
     assert await oauth_app.listed(ada) == []
@@ -667,7 +711,6 @@ async def test_the_callback_answers_every_bad_request_with_a_redirect_never_a_50
 ) -> None:
     ada = await oauth_app.tenant("malformed@example.com")
     states = [(await oauth_app.started(ada))[1] for _ in range(3)]
-    down_url, down = await oauth_app.started(ada)
     _, stripe_state = await oauth_app.started(ada, "stripe")
 
     results: dict[str, dict[str, str]] = {}
@@ -680,10 +723,6 @@ async def test_the_callback_answers_every_bad_request_with_a_redirect_never_a_50
     results["unknown platform"] = await oauth_app.callback("nowhere", code="c", state=states[2])
     results["odd error"] = await oauth_app.callback(error="Access Denied<script>", state="x")
     results["empty error"] = await oauth_app.callback(error="!!!")
-    oauth_app.provider.down = True
-    code = oauth_app.provider.authorize(down_url)
-    results["provider down"] = await oauth_app.callback(code=code, state=down)
-    oauth_app.provider.down = False
 
     def error(code: str) -> dict[str, str]:
         return {"error": code, "platform": "dropbox"}
@@ -698,9 +737,23 @@ async def test_the_callback_answers_every_bad_request_with_a_redirect_never_a_50
         "unknown platform": {"error": "invalid_state", "platform": "nowhere"},
         "odd error": error("accessdeniedscript"),
         "empty error": error("provider_error"),
-        "provider down": error("token_exchange_failed"),
     }
     assert oauth_app.provider.token_requests == []
+    assert await oauth_app.listed(ada) == []
+
+
+async def test_a_provider_down_at_completion_is_a_clear_error_and_saves_nothing(
+    oauth_app: OAuthApp,
+) -> None:
+    ada = await oauth_app.tenant("down@example.com")
+    url, state = await oauth_app.started(ada)
+    code = oauth_app.provider.authorize(url)
+    oauth_app.provider.down = True
+
+    completed = await ada.call(COMPLETE, state=state, code=code)
+
+    assert error_codes(completed) == ["BAD_USER_INPUT"]
+    assert completed["errors"][0]["extensions"]["reason"] == "TOKEN_EXCHANGE_FAILED"
     assert await oauth_app.listed(ada) == []
 
 
@@ -717,14 +770,15 @@ async def test_reconnect_updates_the_same_connection_in_place(oauth_app: OAuthAp
     body = await ada.call(RECONNECT, id=connection_id)
     started = body["data"]["reconnect"]
     code = oauth_app.provider.authorize(started["authorizationUrl"])
-    back = await oauth_app.callback(code=code, state=started["state"])
+    await oauth_app.returned("dropbox", code=code, state=started["state"])
+    completed = await oauth_app.complete(ada, state=started["state"], code=code)
     after = await oauth_app.connection(ada, connection_id)
 
     params = query_of(started["authorizationUrl"])
     assert params["state"] == started["state"]
     assert params["redirect_uri"] == f"{PUBLIC_URL}/oauth/callback/dropbox"
     assert params["code_challenge_method"] == "S256"
-    assert back == {"connection": connection_id, "platform": "dropbox"}
+    assert completed == connection_id
     assert parse_time(after["expiresAt"]) == oauth_app.clock.now + timedelta(seconds=7200)
     assert parse_time(after["expiresAt"]) > parse_time(before["expiresAt"])
     assert parse_time(after["lastTestedAt"]) == oauth_app.clock.now

@@ -257,7 +257,9 @@ async def test_sign_in_answers_every_field_of_its_user(client: httpx.AsyncClient
     mutation {
       signIn(email: "ada@example.com", password: "Passw0rd!x") {
         accessToken
-        user { email currentAccount { name } memberships { nodes { role } } pendingInvitations { id } }
+        user {
+          email currentAccount { name } memberships { nodes { role } } pendingInvitations { id }
+        }
       }
     }
     """
