@@ -26,9 +26,10 @@ from listbackup.store.pages import Page, PageRequest, page_request
 
 K = TypeVar("K")
 V = TypeVar("V")
+Owner = TypeVar("Owner")
 
-#: (owner id, first, after cursor) of one page of a list.
-PageKey = tuple[str, int, str | None]
+#: (owner, first, after cursor) of one page of a list; the owner is usually an id.
+PageKey = tuple[Owner, int, str | None]
 
 
 class UserByIdLoader(BatchedLoader[str, User]):
@@ -65,12 +66,12 @@ class ConnectionByIdLoader(BatchedLoader[str, Connection]):
         )
 
 
-class _PageLoader(DataLoader[PageKey, Page[V]], Generic[V]):
+class _PageLoader(DataLoader[PageKey[Owner], Page[V]], Generic[Owner, V]):
     """Pages of a Query-backed list; each key is validated by ``page_request``."""
 
     def __init__(
         self,
-        fetch: Callable[[str, PageRequest], Awaitable[Page[V]]],
+        fetch: Callable[[Owner, PageRequest], Awaitable[Page[V]]],
         cursor_keys: Sequence[str],
         prime: Callable[[V], None],
     ) -> None:
@@ -79,7 +80,7 @@ class _PageLoader(DataLoader[PageKey, Page[V]], Generic[V]):
         self._cursor_keys = cursor_keys
         self._prime = prime
 
-    async def batch_load_fn(self, keys: Sequence[PageKey]) -> list[Page[V]]:
+    async def batch_load_fn(self, keys: Sequence[PageKey[Owner]]) -> list[Page[V]]:
         pages = await asyncio.gather(
             *(
                 self._fetch(owner, page_request(first, after, self._cursor_keys))

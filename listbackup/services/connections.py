@@ -108,10 +108,7 @@ async def list_for_account(
     platform: str | None,
 ) -> Page[Connection]:
     await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
-    page = await loaders.connections_by_account.load((account.id, first, after))
-    if platform is None:
-        return page
-    return Page([c for c in page.items if c.platform == platform], page.end_cursor)
+    return await loaders.connections_by_account.load(((account.id, platform), first, after))
 
 
 def check_credentials(integration: Integration, given: object) -> dict[str, str]:

@@ -9,6 +9,7 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.store.dynamo import (
     Item,
+    filtered_page,
     from_item,
     iso,
     optional_time,
@@ -55,16 +56,34 @@ class ConnectionStore:
             }
         }
 
-    async def list_by_account(self, account_id: str, page: PageRequest) -> Page[Connection]:
-        items, last = await query_page(
-            self._client,
-            page.first,
-            page.start,
-            TableName=self.table,
-            IndexName=ACCOUNT_INDEX,
-            KeyConditionExpression="accountId = :a",
-            ExpressionAttributeValues=to_item({":a": account_id}),
-        )
+    async def list_by_account(
+        self, owner: tuple[str, str | None], page: PageRequest
+    ) -> Page[Connection]:
+        """An account's connections, oldest first; of one platform when it is given."""
+        account_id, platform = owner
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": ACCOUNT_INDEX,
+            "KeyConditionExpression": "accountId = :a",
+        }
+        if platform is None:
+            items, last = await query_page(
+                self._client,
+                page.first,
+                page.start,
+                ExpressionAttributeValues=to_item({":a": account_id}),
+                **query,
+            )
+        else:
+            items, last = await filtered_page(
+                self._client,
+                page.first,
+                page.start,
+                ACCOUNT_INDEX_KEYS,
+                FilterExpression="platform = :p",
+                ExpressionAttributeValues=to_item({":a": account_id, ":p": platform}),
+                **query,
+            )
         return Page([to_model(item) for item in items], encode_cursor(last))
 
     async def update(self, connection_id: str, changes: Mapping[str, Any]) -> Connection:

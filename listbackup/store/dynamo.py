@@ -218,7 +218,10 @@ def update_request(
 async def query_page(
     client: DynamoDBClient, first: int, start: Mapping[str, Any] | None, **query: Any
 ) -> tuple[list[Item], dict[str, Any] | None]:
-    """One page of a Query: the items and the LastEvaluatedKey (None on the last page)."""
+    """One page of a Query: the items and the LastEvaluatedKey (None on the last page).
+
+    With a ``FilterExpression`` use :func:`filtered_page`: DynamoDB filters after
+    ``Limit``, so a filtered page of this kind comes back short."""
     request: dict[str, Any] = {"Limit": first, **query}
     if start:
         request["ExclusiveStartKey"] = to_item(start)
@@ -226,3 +229,36 @@ async def query_page(
         response = await client.query(**request)
     last = response.get("LastEvaluatedKey")
     return [from_item(i) for i in response.get("Items", [])], from_item(last) if last else None
+
+
+async def filtered_page(
+    client: DynamoDBClient,
+    first: int,
+    start: Mapping[str, Any] | None,
+    key_names: Sequence[str],
+    **query: Any,
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """One full page of a Query with a ``FilterExpression``: reads on until ``first + 1``
+    items match (or the index ends), so a page is short only when it is the last, and the
+    cursor is the key of the last item returned."""
+    found: list[Item] = []
+    cursor = start
+    while True:
+        request: dict[str, Any] = {"Limit": _FILTERED_READ, **query}
+        if cursor:
+            request["ExclusiveStartKey"] = to_item(cursor)
+        with translate_errors("Query"):
+            response = await client.query(**request)
+        found += [from_item(i) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        if len(found) > first or not last:
+            break
+        cursor = from_item(last)
+    if len(found) <= first:
+        return found, None
+    kept = found[:first]
+    return kept, {name: kept[-1][name] for name in key_names}
+
+
+#: Items read per request by :func:`filtered_page`, matching or not.
+_FILTERED_READ = 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,6 +11,9 @@ import pytest
 from listbackup import ids
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
+from listbackup.models.connections import Connection, ConnectionStatus
+from listbackup.models.platforms import AuthType
+from listbackup.store import Store
 from tests.helpers import Tenant, error_codes, tenant
 
 DEMO_ID = ids.encode(ids.PLATFORM, "demo")
@@ -180,3 +184,45 @@ async def test_delete_is_refused_while_a_source_uses_it(
     assert error_codes(gone) == ["NOT_FOUND"]
     credentials = settings.names.table("credentials")
     assert (await aws.dynamodb.scan(TableName=credentials))["Items"] == []
+
+
+async def test_a_platform_filter_pages_full_pages_never_short_ones(
+    client: httpx.AsyncClient, aws: AwsClients, settings: Settings
+) -> None:
+    ada = await tenant(client, "filter@example.com")
+    store = Store.create(aws, settings.names)
+    account = ids.decode_as(ids.ACCOUNT, ada.root)
+    assert account
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # Oldest first: stripe, demo, stripe, stripe, demo, stripe, demo.
+    for n, platform in enumerate(["stripe", "demo", "stripe", "stripe", "demo", "stripe", "demo"]):
+        connection = Connection(
+            id=f"c{n}",
+            account_id=account,
+            platform=platform,
+            name=f"{platform} {n}",
+            auth_type=AuthType.API_KEY,
+            status=ConnectionStatus.ACTIVE,
+            created_at=start + timedelta(minutes=n),
+        )
+        await store.transact([store.connections.put_new(connection)])
+    page = """
+    query($id: ID!, $platform: ID, $after: String) { account(id: $id) {
+      connections(platformId: $platform, first: 2, after: $after) {
+        nodes { name } pageInfo { hasNextPage endCursor }
+      }
+    } }
+    """
+
+    first = (await ada.call(page, id=ada.root, platform=DEMO_ID))["data"]["account"]
+    cursor = first["connections"]["pageInfo"]["endCursor"]
+    second = (await ada.call(page, id=ada.root, platform=DEMO_ID, after=cursor))["data"]
+
+    assert first["connections"] == {
+        "nodes": [{"name": "demo 1"}, {"name": "demo 4"}],
+        "pageInfo": {"hasNextPage": True, "endCursor": cursor},
+    }
+    assert second["account"]["connections"] == {
+        "nodes": [{"name": "demo 6"}],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    }
