@@ -198,6 +198,8 @@ class ServiceStack(Stack):
             unhealthy_threshold_count=3,
         )
         api.target_group.set_attribute("deregistration_delay.timeout_seconds", "30")
+        # Malformed headers never reach the app (request smuggling, header confusion).
+        api.load_balancer.set_attribute("routing.http.drop_invalid_header_fields.enabled", "true")
         scaling = api.service.auto_scale_task_count(
             min_capacity=config.api_min_tasks, max_capacity=config.api_max_tasks
         )

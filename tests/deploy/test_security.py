@@ -187,6 +187,13 @@ def test_the_waf_is_associated_with_the_load_balancer(synth: Synth) -> None:
     assert rate["Action"] == {"Block": {}}
 
 
+def test_the_load_balancer_drops_invalid_headers(synth: Synth) -> None:
+    (lb,) = synth.resources("service", "AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+    attributes = {a["Key"]: a["Value"] for a in lb["LoadBalancerAttributes"]}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert lb["Scheme"] == "internet-facing"
+
+
 def test_http_redirects_to_https_and_https_uses_the_certificate(synth: Synth) -> None:
     listeners = {
         props["Port"]: props
