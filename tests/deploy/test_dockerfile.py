@@ -146,7 +146,6 @@ def test_serve_starts_from_the_wheel_and_stops_on_missing_settings(image_venv: P
     assert result.returncode == 2
     assert result.stderr.startswith("listbackup: missing setting LISTBACKUP_STAGE")
     assert result.stderr.count("\n") == 1
-    assert "--workers" in _start(image_venv, "serve", "--help").stdout
 
 
 @pytest.mark.skipif(
