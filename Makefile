@@ -9,9 +9,11 @@ BIN := $(VENV)/bin
 # The frontend contract's areas this backend serves in full; `make test` holds them.
 CONTRACT_AREAS := foundation identity tenancy connections
 export UV_PYTHON_DOWNLOADS := never
+# jsii (under aws-cdk-lib) warns on every start that Node 20 is past its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 
-.PHONY: run test install lock lint typecheck imports schema schema-check pytest bench clean
+.PHONY: run test install lock lint typecheck imports schema schema-check pytest bench synth clean
 
 run: install
 	$(BIN)/listbackup dev
@@ -31,17 +33,21 @@ $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-# Re-resolve the pins after changing dependencies in pyproject.toml.
+# Re-resolve the pins after changing dependencies in pyproject.toml. requirements.lock
+# (what `make install` syncs) holds everything; requirements-runtime.lock holds only the
+# runtime dependencies, at the same versions, for the container image.
 lock: $(UV)
-	$(UV) pip compile pyproject.toml --group dev --python-version 3.11 --generate-hashes \
-		--no-header --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --group dev --group deploy --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		--no-header --quiet --constraint requirements.lock -o requirements-runtime.lock
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy listbackup tests $(wildcard bench/*.py)
+	$(BIN)/mypy listbackup deploy tests $(wildcard bench/*.py)
 
 imports: install
 	$(BIN)/lint-imports
@@ -63,5 +69,11 @@ pytest: install
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The CDK cloud assembly (CloudFormation templates) in cdk.out/: no network, Docker or
+# cdk CLI needed. Context comes from the environment (see docs/deploy.md), e.g.
+# `make synth LISTBACKUP_DEPLOY_STAGE=production`.
+synth: install
+	$(BIN)/python -m deploy.app
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .coverage cdk.out
