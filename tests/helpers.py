@@ -116,3 +116,19 @@ async def tenant(client: httpx.AsyncClient, email: str) -> Tenant:
     return Tenant(
         client, session["accessToken"], viewer["currentAccount"]["id"], viewer["id"], email
     )
+
+
+INVITE_MEMBER = """
+mutation($id: ID!, $email: String!, $role: Role!) {
+  inviteMember(accountId: $id, email: $email, role: $role) { id }
+}
+"""
+ACCEPT_INVITATION = "mutation($id: ID!) { acceptInvitation(id: $id) { role } }"
+
+
+async def join(inviter: Tenant, account_id: str, invitee: Tenant, role: str) -> None:
+    """Make ``invitee`` a direct member of the account, invited and accepted over the API."""
+    invited = await inviter.call(INVITE_MEMBER, id=account_id, email=invitee.email, role=role)
+    assert "errors" not in invited, invited
+    accepted = await invitee.call(ACCEPT_INVITATION, id=invited["data"]["inviteMember"]["id"])
+    assert accepted == {"data": {"acceptInvitation": {"role": role}}}, accepted

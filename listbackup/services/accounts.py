@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from listbackup.errors import BadUserInputError, ConflictError
+from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, AccountSettings, Permission
 from listbackup.models.users import Principal, User
@@ -171,34 +171,49 @@ async def move(
     new_parent_id: str,
     now: datetime,
 ) -> Account:
-    account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.MODIFY_SETTINGS,
+    """Re-parent an account and its subtree within its own root's tree.
+
+    A move changes who inherits access to the subtree, so it needs owner-level rights
+    (DELETE_ACCOUNT) on the account, never leaves the tree (a manager of a shared
+    account would otherwise carry it off into a tree they own) and never raises the
+    caller's own access to what moves.
+    """
+    account, granted = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=account_id
     )
-    new_parent = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=new_parent_id,
-        permission=Permission.CREATE_SUB_ACCOUNTS,
+    # Both must be visible before any other answer, so a hidden id reads as missing.
+    new_parent, granted_there = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=new_parent_id
     )
-    if account.id in new_parent.path:
-        raise ConflictError(
-            "An account cannot move below itself or its own descendants.",
-            reason="CIRCULAR_HIERARCHY",
+    if account.parent_id is None:
+        raise ForbiddenError("A root account cannot be moved.", reason="ROOT_ACCOUNT")
+    if new_parent.root_id != account.root_id:
+        raise ForbiddenError(
+            "An account can only move within its own root account's tree.",
+            reason="CROSS_TREE_MOVE",
         )
+    access.demand(granted, Permission.DELETE_ACCOUNT)
+    access.demand(granted_there, Permission.CREATE_SUB_ACCOUNTS)
+    if account.id in new_parent.path:
+        raise _circular()
     if account.parent_id == new_parent.id:
         return account
+    new_path = (*new_parent.path, account.id)
+    after = await access.access(
+        loaders=loaders, user_id=principal.user_id, account=replace(account, path=new_path)
+    )
+    if access.exceeds(after, granted):
+        raise ForbiddenError(
+            "This move would give you more access to the account than you hold now.",
+            reason="PERMISSION_ESCALATION",
+        )
     _check_room(new_parent)
     subtree = await store.accounts.subtree(account.root_id, account.path)
     descendants = [a for a in subtree if a.id != account.id]
-    new_path = (*new_parent.path, account.id)
     counters = [
-        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts)
+        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts),
+        store.accounts.remove_child(account.parent_id),
     ]
-    if account.parent_id:
-        counters.append(store.accounts.remove_child(account.parent_id))
     head = [store.accounts.moved(account, new_path), *counters]
     if len(descendants) + len(head) <= MOVE_BATCH:
         await store.transact(head + _rehome(store, descendants, account.path, new_path))
@@ -210,6 +225,13 @@ async def move(
     moved = replace(account, path=new_path)
     loaders.account.clear(moved.id).prime(moved.id, moved)
     return moved
+
+
+def _circular() -> ConflictError:
+    return ConflictError(
+        "An account cannot move below itself or its own descendants.",
+        reason="CIRCULAR_HIERARCHY",
+    )
 
 
 def _rehome(
