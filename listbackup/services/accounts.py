@@ -209,6 +209,9 @@ async def move(
         )
     _check_room(new_parent)
     subtree = await store.accounts.subtree(account.root_id, account.path)
+    if any(a.id == new_parent.id for a in subtree):
+        # The new parent moved under this account since we read it (a crossing move).
+        raise _circular()
     descendants = [a for a in subtree if a.id != account.id]
     counters = [
         store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts),

@@ -1,5 +1,6 @@
 """moveAccount's rules over HTTP: an account stays in its root's tree, a root stays put, a
-move needs owner-level rights and never raises the mover's own access."""
+move needs owner-level rights and never raises the mover's own access, and two moves
+crossing each other end in one move and one CONFLICT."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
+from listbackup.models.accounts import Account
+from listbackup.store.accounts import AccountStore
 from tests.aws_state import snapshot
 from tests.helpers import Tenant, error_codes, join, tenant
 
@@ -173,3 +176,41 @@ async def test_a_move_never_raises_the_movers_own_access(
         assert body == {"data": {"moveAccount": {"id": moving, "level": 2}}}
         assert seen["parent"] == {"id": parent}
         assert (await place(bob, moving) or {}).get("viewerRole") == role_before
+
+
+async def test_two_moves_crossing_each_other_end_in_one_move_and_one_conflict(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    east = await ada.create("East", ada.root)
+    west = await ada.create("West", ada.root)
+    read_subtree = AccountStore.subtree
+    crossing: list[dict[str, Any]] = []
+
+    async def subtree_read_after_a_crossing_move(
+        store: AccountStore, root_id: str, path: Sequence[str]
+    ) -> list[Account]:
+        # The first move has checked both accounts; the crossing one now runs to the end.
+        if not crossing:
+            crossing.append({})
+            crossing[0] = await ada.call(MOVE, id=west, to=east)
+        return await read_subtree(store, root_id, path)
+
+    monkeypatch.setattr(AccountStore, "subtree", subtree_read_after_a_crossing_move)
+
+    first = await ada.call(MOVE, id=east, to=west)
+
+    assert refusal(first) == (["CONFLICT"], "CIRCULAR_HIERARCHY")
+    assert crossing == [{"data": {"moveAccount": {"id": west, "level": 2}}}]
+    assert await place(ada, east) == {
+        "parent": {"id": ada.root},
+        "level": 1,
+        "children": {"nodes": [{"id": west}]},
+        "viewerRole": "OWNER",
+    }
+    assert await place(ada, ada.root) == {
+        "parent": None,
+        "level": 0,
+        "children": {"nodes": [{"id": east}]},
+        "viewerRole": "OWNER",
+    }
