@@ -16,6 +16,7 @@ from typing import Any
 from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, AccountSettings, Permission
+from listbackup.models.invitations import InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import access, validation
 from listbackup.store import Store
@@ -274,7 +275,7 @@ async def resume_moves(*, store: Store) -> int:
 
 
 async def delete(
-    *, store: Store, loaders: Loaders, principal: Principal, account_id: str
+    *, store: Store, loaders: Loaders, principal: Principal, account_id: str, now: datetime
 ) -> Account:
     account = await access.require(
         loaders=loaders,
@@ -293,14 +294,21 @@ async def delete(
         if await store.owns_any(table, account.id):
             raise ConflictError(f"Delete this account's {what} first.", reason=reason)
     members = await store.memberships.all_for_account(account.id)
+    pending = await store.invitations.pending_for_account(account.id, now)
     items = [store.accounts.delete_childless(account)]
     if account.parent_id:
         items.append(store.accounts.remove_child(account.parent_id))
-    # Memberships go with the account; more than a transaction holds go just before it.
+    # Memberships go with the account, and its pending invitations are revoked with it, so
+    # no invitee is left holding one to an account that is gone. What one transaction
+    # cannot hold goes just before it, in transactions of its own.
+    with_it = [
+        *(store.memberships.remove(m) for m in members),
+        *(store.invitations.answer(i, InvitationStatus.REVOKED, now) for i in pending),
+    ]
     fits = MOVE_BATCH - len(items)
-    for membership in members[fits:]:
-        await store.memberships.delete(membership.account_id, membership.user_id)
-    await store.transact(items + [store.memberships.remove(m) for m in members[:fits]])
+    for start in range(fits, len(with_it), MOVE_BATCH):
+        await store.transact(with_it[start : start + MOVE_BATCH])
+    await store.transact(items + with_it[:fits])
     loaders.account.clear(account.id)
     return account
 

@@ -55,6 +55,9 @@ async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> 
     if invitation is None:
         raise NotFoundError(NO_INVITATION)
     if _is_invitee(principal, invitation):
+        # An invitation to an account that is gone leads nowhere: it is gone too.
+        if await loaders.account.load(invitation.account_id) is None:
+            raise NotFoundError(NO_INVITATION)
         return invitation
     try:
         await access.require(
@@ -138,10 +141,10 @@ async def accept(
     invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
     if invitation is None or not _is_invitee(principal, invitation):
         raise NotFoundError(NO_INVITATION)
-    _check_pending(invitation, now)
     account = await loaders.account.load(invitation.account_id)
     if account is None:
         raise NotFoundError(NO_INVITATION)
+    _check_pending(invitation, now)
     if await loaders.membership.load((account.id, principal.user_id)):
         raise ConflictError("You are already a member of this account.", reason="ALREADY_MEMBER")
     membership = Membership(

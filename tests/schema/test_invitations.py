@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from listbackup import ids
+from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.server import create_app
@@ -306,6 +307,61 @@ async def test_a_revoked_invitation_cannot_be_accepted(client: httpx.AsyncClient
     assert (await bob.call(PENDING))["data"]["viewer"]["pendingInvitations"] == []
     assert (await bob.call(VIEWER_ROLE, id=ada.root))["data"] == {"account": None}
     assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "REVOKED"}
+
+
+# ---------------------------------------------------------------- the account goes
+
+DELETE_ACCOUNT = "mutation($id: ID!) { deleteAccount(id: $id) }"
+
+
+async def test_deleting_an_account_revokes_its_invitations_and_the_invitee_reads_on(
+    client: httpx.AsyncClient, aws: AwsClients, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    branch = await ada.create("Branch", ada.root)
+    doomed = await invite(ada, branch, "bob@example.com", "VIEWER")
+    kept = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+
+    deleted = await ada.call(DELETE_ACCOUNT, id=branch)
+    pending = await bob.call(PENDING)
+    by_node = await bob.call(NODE, id=doomed["id"])
+    accepted = await bob.call(ACCEPT, id=doomed["id"])
+
+    assert deleted == {"data": {"deleteAccount": branch}}
+    assert "errors" not in pending, pending
+    assert [i["id"] for i in pending["data"]["viewer"]["pendingInvitations"]] == [kept["id"]]
+    assert by_node["data"] == {"node": None}
+    assert error_codes(by_node) == ["NOT_FOUND"]
+    assert error_codes(accepted) == ["NOT_FOUND"]
+    stored = await aws.dynamodb.get_item(
+        TableName=settings.names.table("invitations"),
+        Key={"id": {"S": ids.decode_as(ids.INVITATION, doomed["id"]) or ""}},
+    )
+    assert stored["Item"]["status"] == {"S": "REVOKED"}
+
+
+async def test_an_invitation_outliving_its_account_does_not_break_the_invitees_reads(
+    client: httpx.AsyncClient, aws: AwsClients, settings: Settings
+) -> None:
+    """As deleteAccount left them before it revoked invitations: still PENDING."""
+    ada = await tenant(client, "ada@example.com")
+    branch = await ada.create("Branch", ada.root)
+    orphan = await invite(ada, branch, "bob@example.com", "VIEWER")
+    kept = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+    branch_key = ids.decode_as(ids.ACCOUNT, branch)
+    assert branch_key
+    await aws.dynamodb.delete_item(
+        TableName=settings.names.table("accounts"), Key={"id": {"S": branch_key}}
+    )
+
+    pending = await bob.call(PENDING)
+    by_node = await bob.call(NODE, id=orphan["id"])
+
+    assert "errors" not in pending, pending
+    assert [i["id"] for i in pending["data"]["viewer"]["pendingInvitations"]] == [kept["id"]]
+    assert error_codes(by_node) == ["NOT_FOUND"]
 
 
 # ---------------------------------------------------------------- expiry
