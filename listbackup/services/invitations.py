@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 
 from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
 from listbackup.loaders import Loaders
-from listbackup.models.accounts import ROLE_PERMISSIONS, Account, Membership, Permission, Role
+from listbackup.models.accounts import (
+    ROLE_PERMISSIONS,
+    Access,
+    Account,
+    Membership,
+    Permission,
+    Role,
+)
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import access, validation
@@ -91,13 +98,8 @@ async def invite(
     )
     email = validation.email(email)
     granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
-    if role is Role.OWNER and granted.role is not Role.OWNER:
-        raise ForbiddenError("Only an owner can invite an owner.", reason="OWNER_REQUIRED")
-    if not ROLE_PERMISSIONS[role] <= granted.permissions:
-        raise ForbiddenError(
-            "You cannot invite someone with more permissions than you hold.",
-            reason="PERMISSION_ESCALATION",
-        )
+    if refusal := _refusal(granted, role):
+        raise refusal
     existing_user = await store.users.find_by_email(email)
     if existing_user and await loaders.membership.load((account.id, existing_user)):
         raise ConflictError("They are already a member of this account.", reason="ALREADY_MEMBER")
@@ -147,6 +149,7 @@ async def accept(
     _check_pending(invitation, now)
     if await loaders.membership.load((account.id, principal.user_id)):
         raise ConflictError("You are already a member of this account.", reason="ALREADY_MEMBER")
+    await _check_inviter(loaders, invitation, account)
     membership = Membership(
         account_id=account.id, user_id=principal.user_id, role=invitation.role, joined_at=now
     )
@@ -186,6 +189,37 @@ async def revoke(
     _check_pending(invitation, now)
     await store.transact([store.invitations.answer(invitation, InvitationStatus.REVOKED, now)])
     return replace(invitation, stored_status=InvitationStatus.REVOKED)
+
+
+def _refusal(granted: Access, role: Role) -> ForbiddenError | None:
+    """Why someone holding ``granted`` may not invite to ``role``, if they may not."""
+    if Permission.INVITE_USERS not in granted.permissions:
+        return ForbiddenError(
+            "You need the INVITE_USERS permission on this account.", reason="MISSING_PERMISSION"
+        )
+    if role is Role.OWNER and granted.role is not Role.OWNER:
+        return ForbiddenError("Only an owner can invite an owner.", reason="OWNER_REQUIRED")
+    if not ROLE_PERMISSIONS[role] <= granted.permissions:
+        return ForbiddenError(
+            "You cannot invite someone with more permissions than you hold.",
+            reason="PERMISSION_ESCALATION",
+        )
+    return None
+
+
+async def _check_inviter(loaders: Loaders, invitation: Invitation, account: Account) -> None:
+    """An invitation is only as good as its sender's rights today: one sent by someone
+    since removed or demoted would otherwise grant what they no longer may."""
+    granted = (
+        await access.access(loaders=loaders, user_id=invitation.invited_by, account=account)
+        if invitation.invited_by
+        else access.NO_ACCESS
+    )
+    if _refusal(granted, invitation.role):
+        raise ConflictError(
+            "Whoever invited you can no longer grant this access; ask for a new invitation.",
+            reason="INVITER_NOT_ALLOWED",
+        )
 
 
 def _check_pending(invitation: Invitation, now: datetime) -> None:

@@ -309,6 +309,53 @@ async def test_a_revoked_invitation_cannot_be_accepted(client: httpx.AsyncClient
     assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "REVOKED"}
 
 
+UPDATE_MEMBER = """
+mutation($account: ID!, $user: ID!, $role: Role!) {
+  updateMember(accountId: $account, userId: $user, role: $role) { role }
+}
+"""
+REMOVE_MEMBER = """
+mutation($account: ID!, $user: ID!) { removeMember(accountId: $account, userId: $user) }
+"""
+
+
+@pytest.mark.parametrize(
+    ("inviter_role", "invited_role", "then", "accepted"),
+    [
+        pytest.param("MANAGER", "VIEWER", "removed", False, id="inviter-removed"),
+        pytest.param("MANAGER", "MANAGER", "VIEWER", False, id="inviter-made-viewer"),
+        pytest.param("OWNER", "OWNER", "MANAGER", False, id="owner-inviter-made-manager"),
+        pytest.param("OWNER", "MANAGER", "MANAGER", True, id="still-may-invite-managers"),
+    ],
+)
+async def test_an_invitation_from_someone_who_lost_the_right_to_send_it_cannot_be_accepted(
+    client: httpx.AsyncClient, inviter_role: str, invited_role: str, then: str, accepted: bool
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    await join(ada, bob, ada.root, inviter_role)
+    invitation = await invite(bob, ada.root, "carol@example.com", invited_role)
+    carol = await tenant(client, "carol@example.com")
+    if then == "removed":
+        changed = await ada.call(REMOVE_MEMBER, account=ada.root, user=bob.user_id)
+    else:
+        changed = await ada.call(UPDATE_MEMBER, account=ada.root, user=bob.user_id, role=then)
+    assert "errors" not in changed, changed
+
+    body = await carol.call(ACCEPT, id=invitation["id"])
+
+    seen = await carol.call(VIEWER_ROLE, id=ada.root)
+    if accepted:
+        assert body["data"]["acceptInvitation"]["role"] == invited_role
+        assert seen["data"] == {"account": {"id": ada.root, "viewerRole": invited_role}}
+    else:
+        assert body["data"] is None
+        assert error_codes(body) == ["CONFLICT"]
+        assert reason(body) == "INVITER_NOT_ALLOWED"
+        assert seen["data"] == {"account": None}
+        assert (await invitation_statuses(ada, ada.root))["carol@example.com"] == "PENDING"
+
+
 # ---------------------------------------------------------------- the account goes
 
 DELETE_ACCOUNT = "mutation($id: ID!) { deleteAccount(id: $id) }"
