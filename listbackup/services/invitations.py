@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
+from listbackup.errors import ConflictError, ForbiddenError, NotFoundError, RateLimitedError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
     ROLE_PERMISSIONS,
@@ -18,7 +18,7 @@ from listbackup.models.accounts import (
 )
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
-from listbackup.services import access, validation
+from listbackup.services import access, rate_limits, validation
 from listbackup.store import Store
 from listbackup.store.mailer import Mailer
 from listbackup.store.pages import Page
@@ -54,6 +54,10 @@ async def inviter(*, loaders: Loaders, principal: Principal, invitation: Invitat
 
 INVITATION_LIFETIME = timedelta(days=7)
 NO_INVITATION = "No invitation with that id."
+#: Invitations sent per UTC day: per account, so nobody mails strangers in bulk from one
+#: account, and per inviter, so someone in many accounts cannot multiply that.
+INVITATIONS_PER_ACCOUNT = rate_limits.Limit("invitations-account", 50, 86_400)
+INVITATIONS_PER_INVITER = rate_limits.Limit("invitations-inviter", 100, 86_400)
 
 
 async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> Invitation:
@@ -108,6 +112,7 @@ async def invite(
         raise ConflictError(
             "They already have a pending invitation to this account.", reason="ALREADY_INVITED"
         )
+    await _count_invitation(store, inviter=principal.user_id, account=account.id, now=now)
     invitation = Invitation(
         id=str(uuid.uuid4()),
         account_id=account.id,
@@ -135,6 +140,23 @@ async def invite(
         await store.invitations.delete(invitation.id)
         raise
     return invitation
+
+
+async def _count_invitation(store: Store, *, inviter: str, account: str, now: datetime) -> None:
+    """Count one invitation against both daily limits; RATE_LIMITED over either.
+
+    Counted once everything else has been checked, so only invitations that would be
+    sent use up the allowance; the counters add atomically across server processes.
+    """
+    try:
+        await rate_limits.hit(store.rate_limits, INVITATIONS_PER_INVITER, inviter, now)
+        await rate_limits.hit(store.rate_limits, INVITATIONS_PER_ACCOUNT, account, now)
+    except RateLimitedError as exc:
+        raise RateLimitedError(
+            "Too many invitations sent today; try again later.",
+            retry_after=exc.retry_after,
+            reason="INVITATION_LIMIT",
+        ) from None
 
 
 async def accept(

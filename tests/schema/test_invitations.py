@@ -15,6 +15,11 @@ from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.server import create_app
+from listbackup.services import rate_limits
+from listbackup.services.invitations import INVITATIONS_PER_ACCOUNT, INVITATIONS_PER_INVITER
+from listbackup.services.rate_limits import Limit
+from listbackup.store.dynamo import paginate
+from listbackup.store.rate_limits import RateLimitStore
 from tests.aws_state import sent_emails
 from tests.helpers import Tenant, error_codes, tenant
 
@@ -479,6 +484,62 @@ async def test_an_expired_invitation_no_longer_blocks_a_new_one(
 
     assert "errors" not in again, again
     assert again["data"]["inviteMember"]["status"] == "PENDING"
+
+
+# ---------------------------------------------------------------- limits
+
+
+async def use_up_all_but_one(
+    aws: AwsClients, settings: Settings, limit: Limit, identifier: str, now: datetime
+) -> None:
+    """Leave one invitation in the limit's current window: count one the way the app
+    does, then raise the counter to one below the limit."""
+    table = settings.names.table("rate-limits")
+    await rate_limits.record(RateLimitStore(aws.dynamodb, table), limit, identifier, now)
+    [counter] = [
+        item
+        async for item in paginate(aws.dynamodb, "scan", TableName=table)
+        if item["key"].startswith(f"{limit.name}#")
+    ]
+    await aws.dynamodb.update_item(
+        TableName=table,
+        Key={"key": {"S": counter["key"]}},
+        UpdateExpression="SET hits = :n",
+        ExpressionAttributeValues={":n": {"N": str(limit.limit - 1)}},
+    )
+
+
+@pytest.mark.parametrize("per", ["account", "inviter"])
+async def test_invitations_are_limited_per_account_and_per_inviter_each_day(
+    client: httpx.AsyncClient, clocked: ClockedApp, aws: AwsClients, settings: Settings, per: str
+) -> None:
+    ada = clocked.as_(await tenant(client, "ada@example.com"))
+    other = await ada.create("Other", ada.root)
+    if per == "account":
+        limit, key = INVITATIONS_PER_ACCOUNT, ids.decode_as(ids.ACCOUNT, ada.root)
+    else:
+        limit, key = INVITATIONS_PER_INVITER, ids.decode_as(ids.USER, ada.user_id)
+    assert key
+    await use_up_all_but_one(aws, settings, limit, key, clocked.clock.now)
+    # Over the account's limit only that account is refused; over the inviter's, any.
+    refused_on = ada.root if per == "account" else other
+
+    last = await ada.call(INVITE, account=ada.root, email="last@example.com", role="VIEWER")
+    sent_before = len(await sent_emails())
+    over = await ada.call(INVITE, account=refused_on, email="over@example.com", role="VIEWER")
+    sent_after = len(await sent_emails())
+    elsewhere = await ada.call(INVITE, account=other, email="else@example.com", role="VIEWER")
+    clocked.clock.advance(timedelta(days=1))
+    next_day = await ada.call(INVITE, account=refused_on, email="over@example.com", role="VIEWER")
+
+    assert "errors" not in last, last
+    assert over["data"] is None
+    assert error_codes(over) == ["RATE_LIMITED"]
+    assert reason(over) == "INVITATION_LIMIT"
+    assert 0 < over["errors"][0]["extensions"]["retryAfter"] <= 86_400
+    assert sent_after == sent_before
+    assert ("errors" in elsewhere) is (per == "inviter")
+    assert "errors" not in next_day, next_day
 
 
 # ---------------------------------------------------------------- refusals
