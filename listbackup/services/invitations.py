@@ -18,7 +18,7 @@ from listbackup.models.accounts import (
 )
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
-from listbackup.services import access, rate_limits, validation
+from listbackup.services import access, emails, rate_limits, validation
 from listbackup.store import Store
 from listbackup.store.mailer import Mailer
 from listbackup.store.pages import Page
@@ -123,18 +123,16 @@ async def invite(
         created_at=now,
         invited_by=principal.user_id,
     )
+    message = emails.invitation(
+        inviter_name=principal.user.name,
+        account_name=account.name,
+        role=role,
+        expires_at=invitation.expires_at,
+        app_url=app_url,
+    )
     await store.invitations.put_new(invitation)
     try:
-        await mailer.send(
-            to=email,
-            subject=f"{principal.user.name} invited you to {account.name} on ListBackup",
-            body=(
-                f"{principal.user.name} invited you to join {account.name} on ListBackup "
-                f"as {role.value.lower()}.\n\n"
-                f"Sign in, or sign up with this email address, at {app_url} to accept.\n"
-                f"The invitation expires on {invitation.expires_at:%d %B %Y}."
-            ),
-        )
+        await mailer.send(to=email, subject=message.subject, body=message.body)
     except BaseException:
         # No email, no invitation: the inviter sees the failure and can try again.
         await store.invitations.delete(invitation.id)

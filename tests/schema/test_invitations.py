@@ -103,15 +103,58 @@ async def test_inviting_emails_the_account_role_and_app_link_but_no_token(
     message = new[0]
     key = ids.decode_as(ids.INVITATION, invitation["id"])
     assert key
-    assert message.source == settings.email_from
+    assert message.source == f"ListBackup <{settings.email_from}>"
     assert message.to == ["bob@example.com"]
-    assert "Harbour Bakery" in message.subject
-    assert "Harbour Bakery" in message.body
-    assert "manager" in message.body.lower()
+    assert message.subject == "You have been invited to an account on ListBackup"
+    assert "Account: “Harbour Bakery”" in message.body
+    assert "Invited by: “Ada Lovelace”" in message.body
+    assert "as a manager" in message.body
     assert settings.app_url in message.body
     for secret in (key, invitation["id"], ada.token):
         assert secret not in message.body
         assert secret not in message.subject
+
+
+UPDATE_NAME = "mutation($name: String!) { updateProfile(input: {name: $name}) { name } }"
+RENAME = (
+    "mutation($id: ID!, $name: String!) { updateAccount(id: $id, input: {name: $name}) { id } }"
+)
+#: Names that try to speak for us: an instruction, a link, a bidi override that reverses
+#: what follows, quotes that would close ours.
+HOSTILE_INVITER = 'Reset at https://evil.example/r\u202e "Your ListBackup account is locked" now'
+HOSTILE_ACCOUNT = "Action required: verify your card at www.evil.example today or lose your data"
+
+
+async def test_names_typed_by_users_cannot_pass_for_our_words_in_the_email(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    for query, variables in ((UPDATE_NAME, {"name": HOSTILE_INVITER}),
+                             (RENAME, {"id": ada.root, "name": HOSTILE_ACCOUNT})):  # fmt: skip
+        changed = await ada.call(query, **variables)
+        assert "errors" not in changed, changed
+    sent_before = len(await sent_emails())
+
+    await invite(ada, ada.root, "bob@example.com", "VIEWER")
+
+    [message] = (await sent_emails())[sent_before:]
+    assert message.source == f"ListBackup <{settings.email_from}>"
+    assert message.subject == "You have been invited to an account on ListBackup"
+    lines = message.body.splitlines()
+    inviter = next(line for line in lines if line.startswith("Invited by: "))
+    account = next(line for line in lines if line.startswith("Account: "))
+    for line, typed in ((inviter, HOSTILE_INVITER), (account, HOSTILE_ACCOUNT)):
+        shown = line.split(": ", 1)[1]
+        assert shown.startswith("“")
+        assert shown.endswith("”")
+        assert "“" not in shown[1:-1]
+        assert "”" not in shown[1:-1]
+        assert len(shown) < len(typed)
+    assert "\u202e" not in message.body
+    assert "evil.example" not in message.body
+    assert "evil[.]example" in inviter
+    assert "https://" not in inviter
+    assert [line for line in lines if "://" in line] == [settings.app_url]
 
 
 async def test_a_new_invitation_is_pending_for_seven_days(client: httpx.AsyncClient) -> None:
