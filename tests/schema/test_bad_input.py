@@ -14,7 +14,7 @@ from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.request_json import MAX_DEPTH, MAX_INTEGER_DIGITS
 from tests.aws_state import snapshot
-from tests.helpers import Tenant, error_codes, tenant
+from tests.helpers import CONFIRM, Tenant, error_codes, gql, tenant
 
 JSON = {"content-type": "application/json"}
 SURROGATE = "\\ud800"  # as JSON text: the escape of a lone high surrogate
@@ -186,3 +186,12 @@ async def test_input_within_the_bounds_still_works(client: httpx.AsyncClient) ->
     response = await client.post("/graphql", content=body, headers=JSON)
 
     assert response.json() == {"data": {"platform": {"name": "Stripe"}}}
+
+
+async def test_confirming_an_unknown_email_is_a_wrong_code(client: httpx.AsyncClient) -> None:
+    body = await gql(client, CONFIRM, {"e": "nobody@example.com"})
+
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    # The same answer as a wrong code: confirmSignUp does not tell who has signed up.
+    assert body["errors"][0]["extensions"]["reason"] == "INVALID_CODE"
