@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from listbackup import request_json
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings, merge_platforms
@@ -80,6 +81,17 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         return Context(request.state.deps, request, response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every JSON the view reads (bodies, GET parameters, WebSocket messages), bounded."""
+        return request_json.decode(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A POST body or GET parameter: a 400 saying what is wrong with it, if anything."""
+        try:
+            return request_json.request(data)
+        except request_json.RefusedJson as exc:
+            raise HTTPException(400, exc.message) from exc
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         """graphql-transport-ws and graphql-ws carry the token in connection_init.

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.devstack import reset_local_aws
 from listbackup.localaws import CODE_PATH, OUTBOX_PATH
+from listbackup.resources import SPEC
+from listbackup.store.dynamo import paginate
 
 #: The seeded catalogue is read-only to the app; tests that change it use another prefix.
 _KEPT_TABLES = ("platforms",)
+#: Tables a refused request must leave alone: all but the seeded catalogue and the abuse
+#: counters (which count the sign-ups that built the test's world).
+WATCHED_TABLES = [t.name for t in SPEC.tables if t.name not in {"platforms", "rate-limits"}]
 
 
 async def wipe(endpoint: str, settings: Settings) -> None:
@@ -20,6 +27,18 @@ async def wipe(endpoint: str, settings: Settings) -> None:
     await reset_local_aws(
         endpoint, keep_tables=[settings.names.table(name) for name in _KEPT_TABLES]
     )
+
+
+async def snapshot(aws: AwsClients, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Every item of every watched table, and how many emails have gone out."""
+    state: dict[str, list[dict[str, Any]]] = {}
+    for name in WATCHED_TABLES:
+        table = settings.names.table(name)
+        items = [item async for item in paginate(aws.dynamodb, "scan", TableName=table)]
+        state[name] = sorted(items, key=repr)
+    quota = await aws.ses.get_send_quota()
+    state["emails"] = [{"sent": quota["SentLast24Hours"]}]
+    return state
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,17 +118,17 @@ async def tenant(client: httpx.AsyncClient, email: str) -> Tenant:
     )
 
 
-INVITE = """
-mutation($account: ID!, $email: String!, $role: Role!) {
-  inviteMember(accountId: $account, email: $email, role: $role) { id }
+INVITE_MEMBER = """
+mutation($id: ID!, $email: String!, $role: Role!) {
+  inviteMember(accountId: $id, email: $email, role: $role) { id }
 }
 """
-ACCEPT = "mutation($id: ID!) { acceptInvitation(id: $id) { role } }"
+ACCEPT_INVITATION = "mutation($id: ID!) { acceptInvitation(id: $id) { role } }"
 
 
-async def join(inviter: Tenant, member: Tenant, account: str, role: str) -> None:
-    """``member`` joins ``account`` with ``role``, invited by ``inviter``."""
-    invited = await inviter.call(INVITE, account=account, email=member.email, role=role)
+async def join(inviter: Tenant, account_id: str, invitee: Tenant, role: str) -> None:
+    """Make ``invitee`` a direct member of the account, invited and accepted over the API."""
+    invited = await inviter.call(INVITE_MEMBER, id=account_id, email=invitee.email, role=role)
     assert "errors" not in invited, invited
-    accepted = await member.call(ACCEPT, id=invited["data"]["inviteMember"]["id"])
-    assert "errors" not in accepted, accepted
+    accepted = await invitee.call(ACCEPT_INVITATION, id=invited["data"]["inviteMember"]["id"])
+    assert accepted == {"data": {"acceptInvitation": {"role": role}}}, accepted

@@ -105,6 +105,7 @@ async def delete(ctx: Context, *, account_id: str) -> Account:
         loaders=ctx.loaders,
         principal=await ctx.principal(),
         account_id=account_id,
+        now=ctx.now(),
     )
 
 

@@ -69,9 +69,23 @@ async def require(
     account, granted = await visible_account(
         loaders=loaders, principal=principal, account_id=account_id
     )
+    demand(granted, permission)
+    return account
+
+
+def demand(granted: Access, permission: Permission) -> None:
+    """FORBIDDEN unless ``granted`` (on an account the caller sees) includes ``permission``."""
     if permission not in granted.permissions:
         raise ForbiddenError(
             f"You need the {permission.value} permission on this account.",
             reason="MISSING_PERMISSION",
         )
-    return account
+
+
+def exceeds(after: Access, before: Access) -> bool:
+    """Whether ``after`` gives more than ``before``: a stronger role or any new permission."""
+    return _rank(after.role) > _rank(before.role) or not after.permissions <= before.permissions
+
+
+def _rank(role: Role | None) -> int:
+    return _RANK[role] if role else 0

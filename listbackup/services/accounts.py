@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from listbackup.errors import BadUserInputError, ConflictError
+from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, AccountSettings, Permission
+from listbackup.models.invitations import InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import access, validation
 from listbackup.store import Store
@@ -171,34 +172,52 @@ async def move(
     new_parent_id: str,
     now: datetime,
 ) -> Account:
-    account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.MODIFY_SETTINGS,
+    """Re-parent an account and its subtree within its own root's tree.
+
+    A move changes who inherits access to the subtree, so it needs owner-level rights
+    (DELETE_ACCOUNT) on the account, never leaves the tree (a manager of a shared
+    account would otherwise carry it off into a tree they own) and never raises the
+    caller's own access to what moves.
+    """
+    account, granted = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=account_id
     )
-    new_parent = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=new_parent_id,
-        permission=Permission.CREATE_SUB_ACCOUNTS,
+    # Both must be visible before any other answer, so a hidden id reads as missing.
+    new_parent, granted_there = await access.visible_account(
+        loaders=loaders, principal=principal, account_id=new_parent_id
     )
-    if account.id in new_parent.path:
-        raise ConflictError(
-            "An account cannot move below itself or its own descendants.",
-            reason="CIRCULAR_HIERARCHY",
+    if account.parent_id is None:
+        raise ForbiddenError("A root account cannot be moved.", reason="ROOT_ACCOUNT")
+    if new_parent.root_id != account.root_id:
+        raise ForbiddenError(
+            "An account can only move within its own root account's tree.",
+            reason="CROSS_TREE_MOVE",
         )
+    access.demand(granted, Permission.DELETE_ACCOUNT)
+    access.demand(granted_there, Permission.CREATE_SUB_ACCOUNTS)
+    if account.id in new_parent.path:
+        raise _circular()
     if account.parent_id == new_parent.id:
         return account
+    new_path = (*new_parent.path, account.id)
+    after = await access.access(
+        loaders=loaders, user_id=principal.user_id, account=replace(account, path=new_path)
+    )
+    if access.exceeds(after, granted):
+        raise ForbiddenError(
+            "This move would give you more access to the account than you hold now.",
+            reason="PERMISSION_ESCALATION",
+        )
     _check_room(new_parent)
     subtree = await store.accounts.subtree(account.root_id, account.path)
+    if any(a.id == new_parent.id for a in subtree):
+        # The new parent moved under this account since we read it (a crossing move).
+        raise _circular()
     descendants = [a for a in subtree if a.id != account.id]
-    new_path = (*new_parent.path, account.id)
     counters = [
-        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts)
+        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts),
+        store.accounts.remove_child(account.parent_id),
     ]
-    if account.parent_id:
-        counters.append(store.accounts.remove_child(account.parent_id))
     head = [store.accounts.moved(account, new_path), *counters]
     if len(descendants) + len(head) <= MOVE_BATCH:
         await store.transact(head + _rehome(store, descendants, account.path, new_path))
@@ -210,6 +229,13 @@ async def move(
     moved = replace(account, path=new_path)
     loaders.account.clear(moved.id).prime(moved.id, moved)
     return moved
+
+
+def _circular() -> ConflictError:
+    return ConflictError(
+        "An account cannot move below itself or its own descendants.",
+        reason="CIRCULAR_HIERARCHY",
+    )
 
 
 def _rehome(
@@ -249,7 +275,7 @@ async def resume_moves(*, store: Store) -> int:
 
 
 async def delete(
-    *, store: Store, loaders: Loaders, principal: Principal, account_id: str
+    *, store: Store, loaders: Loaders, principal: Principal, account_id: str, now: datetime
 ) -> Account:
     account = await access.require(
         loaders=loaders,
@@ -268,14 +294,21 @@ async def delete(
         if await store.owns_any(table, account.id):
             raise ConflictError(f"Delete this account's {what} first.", reason=reason)
     members = await store.memberships.all_for_account(account.id)
+    pending = await store.invitations.pending_for_account(account.id, now)
     items = [store.accounts.delete_childless(account)]
     if account.parent_id:
         items.append(store.accounts.remove_child(account.parent_id))
-    # Memberships go with the account; more than a transaction holds go just before it.
+    # Memberships go with the account, and its pending invitations are revoked with it, so
+    # no invitee is left holding one to an account that is gone. What one transaction
+    # cannot hold goes just before it, in transactions of its own.
+    with_it = [
+        *(store.memberships.remove(m) for m in members),
+        *(store.invitations.answer(i, InvitationStatus.REVOKED, now) for i in pending),
+    ]
     fits = MOVE_BATCH - len(items)
-    for membership in members[fits:]:
-        await store.memberships.delete(membership.account_id, membership.user_id)
-    await store.transact(items + [store.memberships.remove(m) for m in members[:fits]])
+    for start in range(fits, len(with_it), MOVE_BATCH):
+        await store.transact(with_it[start : start + MOVE_BATCH])
+    await store.transact(items + with_it[:fits])
     loaders.account.clear(account.id)
     return account
 

@@ -8,10 +8,17 @@ from datetime import datetime, timedelta
 
 from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
 from listbackup.loaders import Loaders
-from listbackup.models.accounts import ROLE_PERMISSIONS, Account, Membership, Permission, Role
+from listbackup.models.accounts import (
+    ROLE_PERMISSIONS,
+    Access,
+    Account,
+    Membership,
+    Permission,
+    Role,
+)
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
-from listbackup.services import access, validation
+from listbackup.services import access, emails, rate_limits, validation
 from listbackup.store import Store
 from listbackup.store.mailer import Mailer
 from listbackup.store.pages import Page
@@ -55,6 +62,9 @@ async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> 
     if invitation is None:
         raise NotFoundError(NO_INVITATION)
     if _is_invitee(principal, invitation):
+        # An invitation to an account that is gone leads nowhere: it is gone too.
+        if await loaders.account.load(invitation.account_id) is None:
+            raise NotFoundError(NO_INVITATION)
         return invitation
     try:
         await access.require(
@@ -88,13 +98,8 @@ async def invite(
     )
     email = validation.email(email)
     granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
-    if role is Role.OWNER and granted.role is not Role.OWNER:
-        raise ForbiddenError("Only an owner can invite an owner.", reason="OWNER_REQUIRED")
-    if not ROLE_PERMISSIONS[role] <= granted.permissions:
-        raise ForbiddenError(
-            "You cannot invite someone with more permissions than you hold.",
-            reason="PERMISSION_ESCALATION",
-        )
+    if refusal := _refusal(granted, role):
+        raise refusal
     existing_user = await store.users.find_by_email(email)
     if existing_user and await loaders.membership.load((account.id, existing_user)):
         raise ConflictError("They are already a member of this account.", reason="ALREADY_MEMBER")
@@ -103,6 +108,7 @@ async def invite(
         raise ConflictError(
             "They already have a pending invitation to this account.", reason="ALREADY_INVITED"
         )
+    await _count_invitation(store, inviter=principal.user_id, account=account.id, now=now)
     invitation = Invitation(
         id=str(uuid.uuid4()),
         account_id=account.id,
@@ -113,23 +119,31 @@ async def invite(
         created_at=now,
         invited_by=principal.user_id,
     )
+    message = emails.invitation(
+        inviter_name=principal.user.name,
+        account_name=account.name,
+        role=role,
+        expires_at=invitation.expires_at,
+        app_url=app_url,
+    )
     await store.invitations.put_new(invitation)
     try:
-        await mailer.send(
-            to=email,
-            subject=f"{principal.user.name} invited you to {account.name} on ListBackup",
-            body=(
-                f"{principal.user.name} invited you to join {account.name} on ListBackup "
-                f"as {role.value.lower()}.\n\n"
-                f"Sign in, or sign up with this email address, at {app_url} to accept.\n"
-                f"The invitation expires on {invitation.expires_at:%d %B %Y}."
-            ),
-        )
+        await mailer.send(to=email, subject=message.subject, body=message.body)
     except BaseException:
         # No email, no invitation: the inviter sees the failure and can try again.
         await store.invitations.delete(invitation.id)
         raise
     return invitation
+
+
+async def _count_invitation(store: Store, *, inviter: str, account: str, now: datetime) -> None:
+    """Count one invitation against both daily limits; RATE_LIMITED over either.
+
+    Counted once everything else has been checked, so only invitations that would be
+    sent use up the allowance; the counters add atomically across server processes.
+    """
+    await rate_limits.hit(store.rate_limits, rate_limits.INVITATIONS_PER_INVITER, inviter, now)
+    await rate_limits.hit(store.rate_limits, rate_limits.INVITATIONS_PER_ACCOUNT, account, now)
 
 
 async def accept(
@@ -138,12 +152,13 @@ async def accept(
     invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
     if invitation is None or not _is_invitee(principal, invitation):
         raise NotFoundError(NO_INVITATION)
-    _check_pending(invitation, now)
     account = await loaders.account.load(invitation.account_id)
     if account is None:
         raise NotFoundError(NO_INVITATION)
+    _check_pending(invitation, now)
     if await loaders.membership.load((account.id, principal.user_id)):
         raise ConflictError("You are already a member of this account.", reason="ALREADY_MEMBER")
+    await _check_inviter(loaders, invitation, account)
     membership = Membership(
         account_id=account.id, user_id=principal.user_id, role=invitation.role, joined_at=now
     )
@@ -183,6 +198,37 @@ async def revoke(
     _check_pending(invitation, now)
     await store.transact([store.invitations.answer(invitation, InvitationStatus.REVOKED, now)])
     return replace(invitation, stored_status=InvitationStatus.REVOKED)
+
+
+def _refusal(granted: Access, role: Role) -> ForbiddenError | None:
+    """Why someone holding ``granted`` may not invite to ``role``, if they may not."""
+    if Permission.INVITE_USERS not in granted.permissions:
+        return ForbiddenError(
+            "You need the INVITE_USERS permission on this account.", reason="MISSING_PERMISSION"
+        )
+    if role is Role.OWNER and granted.role is not Role.OWNER:
+        return ForbiddenError("Only an owner can invite an owner.", reason="OWNER_REQUIRED")
+    if not ROLE_PERMISSIONS[role] <= granted.permissions:
+        return ForbiddenError(
+            "You cannot invite someone with more permissions than you hold.",
+            reason="PERMISSION_ESCALATION",
+        )
+    return None
+
+
+async def _check_inviter(loaders: Loaders, invitation: Invitation, account: Account) -> None:
+    """An invitation is only as good as its sender's rights today: one sent by someone
+    since removed or demoted would otherwise grant what they no longer may."""
+    granted = (
+        await access.access(loaders=loaders, user_id=invitation.invited_by, account=account)
+        if invitation.invited_by
+        else access.NO_ACCESS
+    )
+    if _refusal(granted, invitation.role):
+        raise ConflictError(
+            "Whoever invited you can no longer grant this access; ask for a new invitation.",
+            reason="INVITER_NOT_ALLOWED",
+        )
 
 
 def _check_pending(invitation: Invitation, now: datetime) -> None:

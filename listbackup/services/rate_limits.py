@@ -16,6 +16,8 @@ class Limit:
     name: str
     limit: int
     window_seconds: int
+    message: str = "Too many attempts; try again later."
+    reason: str | None = None
 
 
 SIGN_IN_FAILURES_PER_EMAIL = Limit("sign-in-failures-email", 5, 15 * 60)
@@ -24,6 +26,15 @@ SIGN_IN_FAILURES_PER_IP = Limit("sign-in-failures-ip", 50, 15 * 60)
 SIGN_UPS_PER_IP = Limit("sign-ups-ip", 5, 60 * 60)
 PASSWORD_RESETS_PER_EMAIL = Limit("password-resets-email", 3, 60 * 60)
 CODE_ATTEMPTS_PER_EMAIL = Limit("code-attempts-email", 10, 60 * 60)
+#: Invitations sent per UTC day: per account, so nobody mails strangers in bulk from one
+#: account, and per inviter, so someone in many accounts cannot multiply that.
+_TOO_MANY_INVITATIONS = "Too many invitations sent today; try again later."
+INVITATIONS_PER_ACCOUNT = Limit(
+    "invitations-account", 50, 86_400, _TOO_MANY_INVITATIONS, "INVITATION_LIMIT"
+)
+INVITATIONS_PER_INVITER = Limit(
+    "invitations-inviter", 100, 86_400, _TOO_MANY_INVITATIONS, "INVITATION_LIMIT"
+)
 
 
 def _window(limit: Limit, now: datetime) -> tuple[int, int]:
@@ -38,8 +49,8 @@ def _key(limit: Limit, identifier: str, now: datetime) -> tuple[str, int]:
     return RateLimitStore.key(limit.name, identifier, index), remaining
 
 
-def _refuse(retry_after: int) -> RateLimitedError:
-    return RateLimitedError("Too many attempts; try again later.", retry_after=max(retry_after, 1))
+def _refuse(limit: Limit, retry_after: int) -> RateLimitedError:
+    return RateLimitedError(limit.message, retry_after=max(retry_after, 1), reason=limit.reason)
 
 
 async def hit(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:
@@ -53,7 +64,7 @@ async def hit(store: RateLimitStore, limit: Limit, identifier: str, now: datetim
         key, expires_at=int(now.timestamp()) + remaining + _TTL_SLACK_SECONDS
     )
     if count > limit.limit:
-        raise _refuse(remaining)
+        raise _refuse(limit, remaining)
 
 
 async def release(store: RateLimitStore, limit: Limit, identifier: str, now: datetime) -> None:

@@ -78,4 +78,8 @@ async def pending_invitations(
 ) -> list[Invitation]:
     if user.id != principal.user_id:
         return []
-    return await loaders.pending_invitations.load(user.email)
+    found = await loaders.pending_invitations.load(user.email)
+    # One can outlive its account (deleted before deletion revoked invitations, or just
+    # now): it cannot be accepted, so it is left out rather than failing the whole read.
+    accounts = await loaders.account.load_many([i.account_id for i in found])
+    return [i for i, a in zip(found, accounts, strict=True) if a is not None]

@@ -79,7 +79,8 @@ class IdentityProvider:
                 ClientId=self.client_id, Username=email, ConfirmationCode=code
             )
         except (ClientError, BotoCoreError) as exc:
-            _raise("ConfirmSignUp", exc, _CODE_ERRORS)
+            # No such user answers like a wrong code: confirming tells nobody who signed up.
+            _raise("ConfirmSignUp", exc, _EMAILED_CODE_ERRORS)
 
     async def delete_user(self, email: str) -> None:
         try:
@@ -190,8 +191,7 @@ class IdentityProvider:
                 "ConfirmForgotPassword",
                 exc,
                 {
-                    **_CODE_ERRORS,
-                    "UserNotFoundException": _CODE_ERRORS["CodeMismatchException"],
+                    **_EMAILED_CODE_ERRORS,
                     "InvalidPasswordException": lambda: _weak_password("newPassword"),
                 },
             )
@@ -233,6 +233,11 @@ _CODE_ERRORS: dict[str, ErrorFactory] = {
     "ExpiredCodeException": lambda: BadUserInputError(
         "The code has expired; ask for a new one.", reason="EXPIRED_CODE", field="code"
     ),
+}
+#: A code sent to an email address: an address nobody signed up with reads as a wrong code.
+_EMAILED_CODE_ERRORS = {
+    **_CODE_ERRORS,
+    "UserNotFoundException": _CODE_ERRORS["CodeMismatchException"],
 }
 
 

@@ -163,15 +163,32 @@ async def transact_write(client: DynamoDBClient, items: Sequence[Mapping[str, An
     try:
         await client.transact_write_items(TransactItems=list(items))  # type: ignore[arg-type]
     except ClientError as exc:
-        code = error_code(exc)
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+        if _lost_a_race(exc):
             raise ConflictError("The item was changed by someone else; try again.") from exc
-        raise InfrastructureError(f"DynamoDB TransactWriteItems failed: {code}") from exc
+        raise InfrastructureError(f"DynamoDB TransactWriteItems failed: {error_code(exc)}") from exc
     except BotoCoreError as exc:
         raise InfrastructureError(
             f"DynamoDB TransactWriteItems failed: {type(exc).__name__}"
         ) from exc
+
+
+#: Cancellation reasons that mean another write got there first, not a fault of ours.
+_RACE_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+def _lost_a_race(exc: ClientError) -> bool:
+    """Whether a transaction failed because of a concurrent write.
+
+    Besides a failed condition or a conflicting transaction, DynamoDB refuses a
+    transaction naming one item twice; ours only do when they were built from a read that
+    a concurrent write overtook (two moves crossing: A under B while B goes under A).
+    """
+    code = error_code(exc)
+    if code == "TransactionCanceledException":
+        reasons = {r.get("Code") for r in exc.response.get("CancellationReasons", [])}
+        return bool(reasons & _RACE_REASONS)
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return code == "ValidationException" and "multiple operations on one item" in message
 
 
 def put_new(table: str, item: Mapping[str, Any], key: str) -> dict[str, Any]:

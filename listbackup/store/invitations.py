@@ -65,9 +65,27 @@ class InvitationStore:
         )
         return Page([to_model(item) for item in items], encode_cursor(last))
 
+    async def pending_for_account(self, account_id: str, now: datetime) -> list[Invitation]:
+        """Every invitation to the account that can still be accepted (all pages)."""
+        items = paginate(
+            self._client,
+            "query",
+            TableName=self.table,
+            IndexName=ACCOUNT_INDEX,
+            KeyConditionExpression="accountId = :a",
+            FilterExpression="#s = :pending AND expiresAt > :now",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_item(
+                {":a": account_id, ":pending": InvitationStatus.PENDING.value, ":now": iso(now)}
+            ),
+        )
+        return [to_model(item) async for item in items]
+
     async def put_new(self, invitation: Invitation) -> None:
         with translate_errors("PutItem"):
-            await self._client.put_item(**put_new(self.table, _to_item(invitation), "id")["Put"])
+            await self._client.put_item(
+                **put_new(self.table, to_item_data(invitation), "id")["Put"]
+            )
 
     def answer(
         self, invitation: Invitation, status: InvitationStatus, now: datetime
@@ -96,7 +114,7 @@ class InvitationStore:
             await self._client.delete_item(TableName=self.table, Key=to_item({"id": invitation_id}))
 
 
-def _to_item(invitation: Invitation) -> dict[str, Any]:
+def to_item_data(invitation: Invitation) -> dict[str, Any]:
     return {
         "id": invitation.id,
         "accountId": invitation.account_id,

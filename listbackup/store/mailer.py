@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     from types_aiobotocore_ses import SESClient
 
 
+#: Every email comes from the product, never from the person whose action sent it.
+SENDER_NAME = "ListBackup"
+
+
 class Mailer:
     def __init__(self, client: SESClient, sender: str) -> None:
         self._client = client
@@ -21,7 +26,7 @@ class Mailer:
     async def send(self, *, to: str, subject: str, body: str) -> None:
         try:
             await self._client.send_email(
-                Source=self.sender,
+                Source=formataddr((SENDER_NAME, self.sender)),
                 Destination={"ToAddresses": [to]},
                 Message={
                     "Subject": {"Data": subject, "Charset": "UTF-8"},

@@ -181,8 +181,6 @@ async def test_move_below_itself_or_a_descendant_is_circular(client: httpx.Async
         body = await ada.call(MOVE, id=child, to=target)
         assert error_codes(body) == ["CONFLICT"]
         assert reason(body) == "CIRCULAR_HIERARCHY"
-    root_under_leaf = await ada.call(MOVE, id=ada.root, to=grandchild)
-    assert reason(root_under_leaf) == "CIRCULAR_HIERARCHY"
     unchanged = (await ada.call(PATHS, id=grandchild))["data"]["account"]
     assert [a["id"] for a in unchanged["ancestors"]] == [ada.root, child]
 

@@ -11,9 +11,14 @@ import httpx
 import pytest
 
 from listbackup import ids
+from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.server import create_app
+from listbackup.services import rate_limits
+from listbackup.services.rate_limits import INVITATIONS_PER_ACCOUNT, INVITATIONS_PER_INVITER, Limit
+from listbackup.store.dynamo import paginate
+from listbackup.store.rate_limits import RateLimitStore
 from tests.aws_state import sent_emails
 from tests.helpers import Tenant, error_codes, tenant
 
@@ -97,15 +102,58 @@ async def test_inviting_emails_the_account_role_and_app_link_but_no_token(
     message = new[0]
     key = ids.decode_as(ids.INVITATION, invitation["id"])
     assert key
-    assert message.source == settings.email_from
+    assert message.source == f"ListBackup <{settings.email_from}>"
     assert message.to == ["bob@example.com"]
-    assert "Harbour Bakery" in message.subject
-    assert "Harbour Bakery" in message.body
-    assert "manager" in message.body.lower()
+    assert message.subject == "You have been invited to an account on ListBackup"
+    assert "Account: “Harbour Bakery”" in message.body
+    assert "Invited by: “Ada Lovelace”" in message.body
+    assert "as a manager" in message.body
     assert settings.app_url in message.body
     for secret in (key, invitation["id"], ada.token):
         assert secret not in message.body
         assert secret not in message.subject
+
+
+UPDATE_NAME = "mutation($name: String!) { updateProfile(input: {name: $name}) { name } }"
+RENAME = (
+    "mutation($id: ID!, $name: String!) { updateAccount(id: $id, input: {name: $name}) { id } }"
+)
+#: Names that try to speak for us: an instruction, a link, a bidi override that reverses
+#: what follows, quotes that would close ours.
+HOSTILE_INVITER = 'Reset at https://evil.example/r\u202e "Your ListBackup account is locked" now'
+HOSTILE_ACCOUNT = "Action required: verify your card at www.evil.example today or lose your data"
+
+
+async def test_names_typed_by_users_cannot_pass_for_our_words_in_the_email(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    for query, variables in ((UPDATE_NAME, {"name": HOSTILE_INVITER}),
+                             (RENAME, {"id": ada.root, "name": HOSTILE_ACCOUNT})):  # fmt: skip
+        changed = await ada.call(query, **variables)
+        assert "errors" not in changed, changed
+    sent_before = len(await sent_emails())
+
+    await invite(ada, ada.root, "bob@example.com", "VIEWER")
+
+    [message] = (await sent_emails())[sent_before:]
+    assert message.source == f"ListBackup <{settings.email_from}>"
+    assert message.subject == "You have been invited to an account on ListBackup"
+    lines = message.body.splitlines()
+    inviter = next(line for line in lines if line.startswith("Invited by: "))
+    account = next(line for line in lines if line.startswith("Account: "))
+    for line, typed in ((inviter, HOSTILE_INVITER), (account, HOSTILE_ACCOUNT)):
+        shown = line.split(": ", 1)[1]
+        assert shown.startswith("“")
+        assert shown.endswith("”")
+        assert "“" not in shown[1:-1]
+        assert "”" not in shown[1:-1]
+        assert len(shown) < len(typed)
+    assert "\u202e" not in message.body
+    assert "evil.example" not in message.body
+    assert "evil[.]example" in inviter
+    assert "https://" not in inviter
+    assert [line for line in lines if "://" in line] == [settings.app_url]
 
 
 async def test_a_new_invitation_is_pending_for_seven_days(client: httpx.AsyncClient) -> None:
@@ -308,6 +356,108 @@ async def test_a_revoked_invitation_cannot_be_accepted(client: httpx.AsyncClient
     assert await invitation_statuses(ada, ada.root) == {"bob@example.com": "REVOKED"}
 
 
+UPDATE_MEMBER = """
+mutation($account: ID!, $user: ID!, $role: Role!) {
+  updateMember(accountId: $account, userId: $user, role: $role) { role }
+}
+"""
+REMOVE_MEMBER = """
+mutation($account: ID!, $user: ID!) { removeMember(accountId: $account, userId: $user) }
+"""
+
+
+@pytest.mark.parametrize(
+    ("inviter_role", "invited_role", "then", "accepted"),
+    [
+        pytest.param("MANAGER", "VIEWER", "removed", False, id="inviter-removed"),
+        pytest.param("MANAGER", "MANAGER", "VIEWER", False, id="inviter-made-viewer"),
+        pytest.param("OWNER", "OWNER", "MANAGER", False, id="owner-inviter-made-manager"),
+        pytest.param("OWNER", "MANAGER", "MANAGER", True, id="still-may-invite-managers"),
+    ],
+)
+async def test_an_invitation_from_someone_who_lost_the_right_to_send_it_cannot_be_accepted(
+    client: httpx.AsyncClient, inviter_role: str, invited_role: str, then: str, accepted: bool
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    await join(ada, bob, ada.root, inviter_role)
+    invitation = await invite(bob, ada.root, "carol@example.com", invited_role)
+    carol = await tenant(client, "carol@example.com")
+    if then == "removed":
+        changed = await ada.call(REMOVE_MEMBER, account=ada.root, user=bob.user_id)
+    else:
+        changed = await ada.call(UPDATE_MEMBER, account=ada.root, user=bob.user_id, role=then)
+    assert "errors" not in changed, changed
+
+    body = await carol.call(ACCEPT, id=invitation["id"])
+
+    seen = await carol.call(VIEWER_ROLE, id=ada.root)
+    if accepted:
+        assert body["data"]["acceptInvitation"]["role"] == invited_role
+        assert seen["data"] == {"account": {"id": ada.root, "viewerRole": invited_role}}
+    else:
+        assert body["data"] is None
+        assert error_codes(body) == ["CONFLICT"]
+        assert reason(body) == "INVITER_NOT_ALLOWED"
+        assert seen["data"] == {"account": None}
+        assert (await invitation_statuses(ada, ada.root))["carol@example.com"] == "PENDING"
+
+
+# ---------------------------------------------------------------- the account goes
+
+DELETE_ACCOUNT = "mutation($id: ID!) { deleteAccount(id: $id) }"
+
+
+async def test_deleting_an_account_revokes_its_invitations_and_the_invitee_reads_on(
+    client: httpx.AsyncClient, aws: AwsClients, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    branch = await ada.create("Branch", ada.root)
+    doomed = await invite(ada, branch, "bob@example.com", "VIEWER")
+    kept = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+
+    deleted = await ada.call(DELETE_ACCOUNT, id=branch)
+    pending = await bob.call(PENDING)
+    by_node = await bob.call(NODE, id=doomed["id"])
+    accepted = await bob.call(ACCEPT, id=doomed["id"])
+
+    assert deleted == {"data": {"deleteAccount": branch}}
+    assert "errors" not in pending, pending
+    assert [i["id"] for i in pending["data"]["viewer"]["pendingInvitations"]] == [kept["id"]]
+    assert by_node["data"] == {"node": None}
+    assert error_codes(by_node) == ["NOT_FOUND"]
+    assert error_codes(accepted) == ["NOT_FOUND"]
+    stored = await aws.dynamodb.get_item(
+        TableName=settings.names.table("invitations"),
+        Key={"id": {"S": ids.decode_as(ids.INVITATION, doomed["id"]) or ""}},
+    )
+    assert stored["Item"]["status"] == {"S": "REVOKED"}
+
+
+async def test_an_invitation_outliving_its_account_does_not_break_the_invitees_reads(
+    client: httpx.AsyncClient, aws: AwsClients, settings: Settings
+) -> None:
+    """As deleteAccount left them before it revoked invitations: still PENDING."""
+    ada = await tenant(client, "ada@example.com")
+    branch = await ada.create("Branch", ada.root)
+    orphan = await invite(ada, branch, "bob@example.com", "VIEWER")
+    kept = await invite(ada, ada.root, "bob@example.com", "VIEWER")
+    bob = await tenant(client, "bob@example.com")
+    branch_key = ids.decode_as(ids.ACCOUNT, branch)
+    assert branch_key
+    await aws.dynamodb.delete_item(
+        TableName=settings.names.table("accounts"), Key={"id": {"S": branch_key}}
+    )
+
+    pending = await bob.call(PENDING)
+    by_node = await bob.call(NODE, id=orphan["id"])
+
+    assert "errors" not in pending, pending
+    assert [i["id"] for i in pending["data"]["viewer"]["pendingInvitations"]] == [kept["id"]]
+    assert error_codes(by_node) == ["NOT_FOUND"]
+
+
 # ---------------------------------------------------------------- expiry
 
 
@@ -376,6 +526,62 @@ async def test_an_expired_invitation_no_longer_blocks_a_new_one(
 
     assert "errors" not in again, again
     assert again["data"]["inviteMember"]["status"] == "PENDING"
+
+
+# ---------------------------------------------------------------- limits
+
+
+async def use_up_all_but_one(
+    aws: AwsClients, settings: Settings, limit: Limit, identifier: str, now: datetime
+) -> None:
+    """Leave one invitation in the limit's current window: count one the way the app
+    does, then raise the counter to one below the limit."""
+    table = settings.names.table("rate-limits")
+    await rate_limits.hit(RateLimitStore(aws.dynamodb, table), limit, identifier, now)
+    [counter] = [
+        item
+        async for item in paginate(aws.dynamodb, "scan", TableName=table)
+        if item["key"].startswith(f"{limit.name}#")
+    ]
+    await aws.dynamodb.update_item(
+        TableName=table,
+        Key={"key": {"S": counter["key"]}},
+        UpdateExpression="SET hits = :n",
+        ExpressionAttributeValues={":n": {"N": str(limit.limit - 1)}},
+    )
+
+
+@pytest.mark.parametrize("per", ["account", "inviter"])
+async def test_invitations_are_limited_per_account_and_per_inviter_each_day(
+    client: httpx.AsyncClient, clocked: ClockedApp, aws: AwsClients, settings: Settings, per: str
+) -> None:
+    ada = clocked.as_(await tenant(client, "ada@example.com"))
+    other = await ada.create("Other", ada.root)
+    if per == "account":
+        limit, key = INVITATIONS_PER_ACCOUNT, ids.decode_as(ids.ACCOUNT, ada.root)
+    else:
+        limit, key = INVITATIONS_PER_INVITER, ids.decode_as(ids.USER, ada.user_id)
+    assert key
+    await use_up_all_but_one(aws, settings, limit, key, clocked.clock.now)
+    # Over the account's limit only that account is refused; over the inviter's, any.
+    refused_on = ada.root if per == "account" else other
+
+    last = await ada.call(INVITE, account=ada.root, email="last@example.com", role="VIEWER")
+    sent_before = len(await sent_emails())
+    over = await ada.call(INVITE, account=refused_on, email="over@example.com", role="VIEWER")
+    sent_after = len(await sent_emails())
+    elsewhere = await ada.call(INVITE, account=other, email="else@example.com", role="VIEWER")
+    clocked.clock.advance(timedelta(days=1))
+    next_day = await ada.call(INVITE, account=refused_on, email="over@example.com", role="VIEWER")
+
+    assert "errors" not in last, last
+    assert over["data"] is None
+    assert error_codes(over) == ["RATE_LIMITED"]
+    assert reason(over) == "INVITATION_LIMIT"
+    assert 0 < over["errors"][0]["extensions"]["retryAfter"] <= 86_400
+    assert sent_after == sent_before
+    assert ("errors" in elsewhere) is (per == "inviter")
+    assert "errors" not in next_day, next_day
 
 
 # ---------------------------------------------------------------- refusals

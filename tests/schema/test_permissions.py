@@ -35,7 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 ROLES = list(ROLE_PERMISSIONS)
 RANK = {"VIEWER": 1, "MANAGER": 2, "OWNER": 3}
-#: What each operation needs on the account it acts on. moveAccount: MODIFY_SETTINGS on the
+#: What each operation needs on the account it acts on. moveAccount: DELETE_ACCOUNT on the
 #: account and CREATE_SUB_ACCOUNTS on the new parent (see MOVE_NEEDS), where the matrix
 #: gives the actor the same access. Nobody grants what they lack, so inviting a VIEWER
 #: also needs a VIEWER's permissions, and making a VIEWER a MANAGER a MANAGER's. Leaving
@@ -44,7 +44,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "Account.invitations": frozenset({"INVITE_USERS"}),
     "createAccount": frozenset({"CREATE_SUB_ACCOUNTS"}),
     "updateAccount": frozenset({"MODIFY_SETTINGS"}),
-    "moveAccount": frozenset({"MODIFY_SETTINGS", "CREATE_SUB_ACCOUNTS"}),
+    "moveAccount": frozenset({"DELETE_ACCOUNT", "CREATE_SUB_ACCOUNTS"}),
     "deleteAccount": frozenset({"DELETE_ACCOUNT"}),
     "switchAccount": frozenset(),
     "inviteMember(VIEWER)": frozenset({"INVITE_USERS"}) | ROLE_PERMISSIONS["VIEWER"],
@@ -53,7 +53,7 @@ NEEDS: dict[str, frozenset[str]] = {
     "removeMember": frozenset({"INVITE_USERS"}),
     "removeMember(self)": frozenset(),
 }
-MOVE_NEEDS = {"account": "MODIFY_SETTINGS", "new parent": "CREATE_SUB_ACCOUNTS"}
+MOVE_NEEDS = {"account": "DELETE_ACCOUNT", "new parent": "CREATE_SUB_ACCOUNTS"}
 #: Operations aimed at an object that is itself hidden without a permission. Invitations
 #: are shown to their invitee and to those who may invite (node(id:) and
 #: Account.invitations), and what you cannot see answers NOT_FOUND, not FORBIDDEN.
@@ -530,19 +530,19 @@ async def test_only_owners_make_change_or_remove_owners(
     )
 
 
-async def test_moving_needs_modify_settings_here_and_create_sub_accounts_there(
+async def test_moving_needs_delete_account_here_and_create_sub_accounts_there(
     client: httpx.AsyncClient,
 ) -> None:
     owner, actor = await asyncio.gather(
         tenant(client, "owner@example.com"), tenant(client, "actor@example.com")
     )
     parent = await owner.create("Parent", owner.root)
-    roles = {"managed": "MANAGER", "managed too": "MANAGER", "viewed": "VIEWER"}
+    roles = {"owned": "OWNER", "managed": "MANAGER", "viewed": "VIEWER"}
     accounts = {}
     for name, role in roles.items():
         accounts[name] = await owner.create(name, parent)
         await join(owner, accounts[name], actor, role)
-    moves = [("viewed", "managed"), ("managed", "viewed"), ("managed", "managed too")]
+    moves = [("owned", "viewed"), ("managed", "owned"), ("owned", "managed")]
 
     outcomes = {}
     for moving, into in moves:

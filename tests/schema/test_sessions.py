@@ -53,7 +53,7 @@ async def shared_bakery(client: httpx.AsyncClient) -> Shared:
     ada = await tenant(client, "ada@example.com")
     bob = await tenant(client, "bob@example.com")
     bakery = await ada.create("Harbour Bakery", ada.root)
-    await join(ada, bob, bakery, "MANAGER")
+    await join(ada, bakery, bob, "MANAGER")
     return Shared(ada, bob, bakery)
 
 

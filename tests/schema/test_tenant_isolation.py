@@ -22,8 +22,7 @@ import pytest
 from listbackup import ids
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
-from listbackup.resources import SPEC
-from listbackup.store.dynamo import paginate
+from tests.aws_state import snapshot
 from tests.helpers import Tenant, error_codes, tenant
 
 ACCOUNT = "query($id: ID!) { account(id: $id) { id name } }"
@@ -109,9 +108,6 @@ A_EMAIL = "ada@tenant-a.example"
 B_EMAIL = "bob@tenant-b.example"
 S_EMAIL = "sam@tenant-a.example"
 OUTSIDER = "someone-else@example.com"
-#: Tables an attack must leave alone: all but the seeded catalogue and the abuse counters
-#: (which count the sign-ups that built the world).
-WATCHED_TABLES = [t.name for t in SPEC.tables if t.name not in {"platforms", "rate-limits"}]
 LIKE_MISSING = "like a missing id"
 
 
@@ -212,18 +208,6 @@ async def world(client: httpx.AsyncClient) -> World:
             "b.user": b.user_id,
         },
     )
-
-
-async def snapshot(aws: AwsClients, settings: Settings) -> dict[str, list[dict[str, Any]]]:
-    """Every item of every watched table, and how many emails have gone out."""
-    state: dict[str, list[dict[str, Any]]] = {}
-    for name in WATCHED_TABLES:
-        table = settings.names.table(name)
-        items = [item async for item in paginate(aws.dynamodb, "scan", TableName=table)]
-        state[name] = sorted(items, key=repr)
-    quota = await aws.ses.get_send_quota()
-    state["emails"] = [{"sent": quota["SentLast24Hours"]}]
-    return state
 
 
 def without_location(body: dict[str, Any]) -> dict[str, Any]:

@@ -334,6 +334,25 @@ async def test_invalid_request_becomes_an_infrastructure_error(
         await batch_get(aws.dynamodb, {logs: [{"jobId": "j1"}]})  # no range key
 
 
+async def test_a_transaction_built_from_an_overtaken_read_is_a_conflict(
+    aws: AwsClients, settings: Settings
+) -> None:
+    """Naming one item twice only happens when a concurrent write changed what was read
+    (two moves crossing); any other invalid transaction stays an infrastructure error."""
+    users = settings.names.table("users")
+    add = {"Update": {"TableName": users, "Key": to_item({"id": "u"}),
+                      "UpdateExpression": "ADD hits :one",
+                      "ExpressionAttributeValues": to_item({":one": 1})}}  # fmt: skip
+
+    with pytest.raises(ConflictError):
+        await dynamo.transact_write(aws.dynamodb, [add, add])
+    with pytest.raises(InfrastructureError, match="ValidationException"):
+        await dynamo.transact_write(
+            aws.dynamodb, [{"Update": {**add["Update"], "UpdateExpression": "SET"}}]
+        )
+    assert "Item" not in await aws.dynamodb.get_item(TableName=users, Key=to_item({"id": "u"}))
+
+
 def test_translate_errors_lets_other_exceptions_through() -> None:
     with pytest.raises(KeyError), translate_errors("Nothing"):
         raise KeyError("not an AWS failure")

@@ -94,8 +94,9 @@ class TenancyMutation:
         return Account.from_model(updated)
 
     @strawberry.mutation(
-        description="Re-parents the account and its whole subtree. Needs MODIFY_SETTINGS on "
-        "the account and CREATE_SUB_ACCOUNTS on the new parent."
+        description="Re-parents the account and its whole subtree within its root's tree "
+        "(a root never moves). Needs DELETE_ACCOUNT on the account and CREATE_SUB_ACCOUNTS "
+        "on the new parent, and may not raise the caller's own access to the account."
     )
     async def move_account(
         self,
