@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 # The frontend contract's areas this backend serves in full; `make test` holds them.
 CONTRACT_AREAS := foundation identity tenancy connections
 export UV_PYTHON_DOWNLOADS := never
+# Some machines set PYTHONDONTWRITEBYTECODE: then every process (the local AWS, each CLI
+# test, the dev stack) compiles every module it imports from source, seconds each time.
+# Packages are installed compiled; our own modules may write their bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 # jsii (under aws-cdk-lib) warns on every start that Node 20 is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
@@ -29,7 +33,7 @@ $(UV):
 # requirements.lock pins every package exactly (with hashes): CI gets what we tested.
 $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 

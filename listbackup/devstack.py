@@ -63,8 +63,12 @@ def _die_with_parent() -> None:
 @contextlib.contextmanager
 def local_aws(host: str = "127.0.0.1") -> Iterator[str]:
     """Run the local AWS (moto, DynamoDB serialized) until the block exits; yield its URL."""
+    # moto is not ours to measure: a coverage run (which passes itself on to children
+    # through this variable) would trace every call the local AWS makes.
+    env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "listbackup.localaws", "--host", host, "--port", "0"],
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -105,11 +109,14 @@ def _wait_ready(process: subprocess.Popen[bytes]) -> str:
     return line.decode().strip().removeprefix("listening on ")
 
 
-async def reset_local_aws(endpoint: str, *, keep_tables: Sequence[str] = ()) -> None:
-    """Empty the local AWS (items, users, objects, messages), keeping its resources."""
-    query = "&".join(f"keep={name}" for name in keep_tables)
+async def reset_local_aws(
+    endpoint: str, *, prefix: str = "", keep_tables: Sequence[str] = ()
+) -> None:
+    """Empty the local AWS (items of the prefix's tables, users, objects, messages),
+    keeping its resources."""
+    params = httpx.QueryParams({"prefix": prefix, "keep": list(keep_tables)})
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{endpoint}{RESET_PATH}?{query}")
+        response = await http.post(f"{endpoint}{RESET_PATH}", params=params)
         response.raise_for_status()
 
 

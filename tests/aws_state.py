@@ -25,7 +25,9 @@ WATCHED_TABLES = [t.name for t in SPEC.tables if t.name not in {"platforms", "ra
 async def wipe(endpoint: str, settings: Settings) -> None:
     """Empty the local AWS in place (one request, inside its process)."""
     await reset_local_aws(
-        endpoint, keep_tables=[settings.names.table(name) for name in _KEPT_TABLES]
+        endpoint,
+        prefix=settings.names.table(""),
+        keep_tables=[settings.names.table(name) for name in _KEPT_TABLES],
     )
 
 

@@ -74,12 +74,21 @@ def settings(base_settings: Settings, stack: BootstrapReport, moto_endpoint: str
 
 
 @pytest.fixture
-async def aws(
-    clients: AwsClients, settings: Settings, stack: BootstrapReport, moto_endpoint: str
-) -> AsyncIterator[AwsClients]:
+async def aws(clients: AwsClients, stack: BootstrapReport) -> AwsClients:
     """The AWS clients, on a stack that holds nothing but the seeded catalogue."""
-    yield clients
-    await wipe(moto_endpoint, settings)
+    return clients
+
+
+@pytest.fixture(autouse=True)
+async def _clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After every test that reached the local AWS (through any fixture), empty it."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    endpoint: str = request.getfixturevalue("moto_endpoint")
+    settings: Settings = request.getfixturevalue("settings")
+    yield
+    await wipe(endpoint, settings)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ test against the local stack means what it would mean against AWS.
 ``listening on http://H:P`` once bound (``--port 0`` picks a free port). Besides AWS's
 APIs it answers three local ones:
 
-- ``POST /_localaws/reset?keep=<table>`` empties every table but the kept ones, the user
-  pools, the buckets and the queues, keeping every resource: a clean slate in
-  milliseconds, for tests and for a fresh ``listbackup dev`` session;
+- ``POST /_localaws/reset?prefix=<p>&keep=<table>`` empties the tables whose names start
+  with the prefix (but the kept ones), the user pools, the buckets and the queues, keeping
+  every resource: a clean slate in milliseconds, for tests and for a fresh
+  ``listbackup dev`` session;
 - ``GET /_localaws/outbox`` lists the emails SES accepted (nothing leaves the local stack);
 - ``GET /_localaws/confirmation-code?pool=P&username=U`` is the code Cognito would mail.
 

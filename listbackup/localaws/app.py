@@ -43,7 +43,7 @@ class LocalAws:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         if path == RESET_PATH and method == "POST":
             with self._dynamodb:
-                reset(keep_tables=query.get("keep", []))
+                reset(prefix=query.get("prefix", [""])[0], keep_tables=query.get("keep", []))
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
         if path == OUTBOX_PATH and method == "GET":
@@ -64,11 +64,12 @@ def _backends(service: str) -> Iterator[Any]:
         yield from regions.values()
 
 
-def reset(*, keep_tables: Sequence[str] = ()) -> None:
-    """Delete every item, user, object and message; keep every resource."""
+def reset(*, prefix: str = "", keep_tables: Sequence[str] = ()) -> None:
+    """Delete every item (of the prefix's tables), user, object and message; keep every
+    resource."""
     for backend in _backends("dynamodb"):
         for name, table in backend.tables.items():
-            if name not in keep_tables:
+            if name.startswith(prefix) and name not in keep_tables:
                 table.items.clear()
     for backend in _backends("cognito-idp"):
         for pool in backend.user_pools.values():

@@ -94,3 +94,12 @@ _INTRINSICS: dict[str, Callable[[Any], str]] = {
     "Fn::GetAtt": lambda arg: "{GetAtt:" + ".".join(arg) + "}",
     "Fn::GetStackOutput": lambda arg: f"{{Output:{arg['StackName']}.{arg['OutputName']}}}",
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (--dist loadgroup) every deploy test runs on one worker, so the
+    costly synth happens once per run, not once per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("cdk-synth"))
