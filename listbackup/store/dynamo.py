@@ -218,7 +218,10 @@ def update_request(
 async def query_page(
     client: DynamoDBClient, first: int, start: Mapping[str, Any] | None, **query: Any
 ) -> tuple[list[Item], dict[str, Any] | None]:
-    """One page of a Query: the items and the LastEvaluatedKey (None on the last page)."""
+    """One page of a Query: the items and the LastEvaluatedKey (None on the last page).
+    ``first`` 0 is an empty page that reads nothing (DynamoDB refuses a Limit of 0)."""
+    if first == 0:
+        return [], None
     request: dict[str, Any] = {"Limit": first, **query}
     if start:
         request["ExclusiveStartKey"] = to_item(start)
