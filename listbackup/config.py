@@ -19,6 +19,7 @@ ENV_PREFIX = "LISTBACKUP_"
 #: Stages that only ever run on a developer's machine or in tests, never in AWS.
 LOCAL_STAGES = frozenset({"local", "test"})
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
 class SettingsError(Exception):
@@ -106,8 +107,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     graphiql: bool = False
     log_level: LogLevel = "INFO"
-    #: Largest request body accepted, in bytes.
-    max_body_bytes: int = Field(default=1_048_576, gt=0, le=64 * 1_048_576)
+    #: Largest request body, and largest WebSocket message, accepted, in bytes.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, le=64 * 1_048_576)
     #: How long /readyz waits for DynamoDB before answering 503.
     readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 

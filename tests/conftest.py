@@ -84,7 +84,8 @@ async def aws(
 
 @pytest.fixture(scope="session")
 async def app_url(settings: Settings) -> AsyncIterator[str]:
-    async with live_server(create_app(settings)) as url:
+    app = create_app(settings)
+    async with live_server(app, max_message_bytes=settings.max_body_bytes) as url:
         yield url
 
 

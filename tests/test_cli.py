@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -88,6 +89,25 @@ def test_bad_settings_stop_start_up_with_one_line(
     assert result.returncode == 2
     assert result.stderr == expected
     assert result.stdout == ""
+
+
+def test_serve_holds_websocket_messages_to_the_body_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda *args, **options: served.update(options))
+    monkeypatch.setattr("listbackup.logs.configure", lambda level: None)
+    for name, value in {
+        "LISTBACKUP_STAGE": "qa",
+        "LISTBACKUP_REGION": "eu-west-1",
+        "LISTBACKUP_COGNITO_USER_POOL_ID": "eu-west-1_abc",
+        "LISTBACKUP_COGNITO_CLIENT_ID": "client123",
+        "LISTBACKUP_MAX_BODY_BYTES": "4096",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["serve"]) == 0
+    assert served["ws_max_size"] == 4096  # not uvicorn's 16 MiB
 
 
 def test_bootstrap_command_creates_then_finds_everything(moto_endpoint: str) -> None:

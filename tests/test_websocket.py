@@ -9,6 +9,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from listbackup.config import Settings
+
 QUERY = '{ platform(slug: "stripe") { slug name } }'
 STRIPE = {"data": {"platform": {"slug": "stripe", "name": "Stripe"}}}
 
@@ -96,3 +98,24 @@ async def test_handshake_from_a_foreign_origin_is_refused(app_url: str) -> None:
             pass
 
     assert refused.value.response.status_code == 403
+
+
+async def test_a_message_over_the_body_limit_closes_the_socket(
+    app_url: str, settings: Settings
+) -> None:
+    # The review sent a 4 MB frame (16 MB were accepted): the body limit holds here too.
+    padding = "x" * settings.max_body_bytes
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": QUERY, "extensions": {"padding": padding}},
+    }
+    async with connect(ws_url(app_url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await send(ws, {"type": "connection_init", "payload": {}})
+        await receive(ws)
+        await send(ws, subscribe)
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big
