@@ -20,6 +20,9 @@ ENV_PREFIX = "LISTBACKUP_"
 LOCAL_STAGES = frozenset({"local", "test"})
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+#: Objects a query's answer may hold; the frontend's tree view can hold 223 342
+#: (docs/security.md, "Query cost").
+DEFAULT_MAX_QUERY_COST = 500_000
 
 
 class SettingsError(Exception):
@@ -109,6 +112,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     #: Largest request body, and largest WebSocket message, accepted, in bytes.
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, le=64 * 1_048_576)
+    #: Most objects a query's answer may hold by static analysis; more is refused.
+    max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, ge=1_000, le=5_000_000)
     #: How long /readyz waits for DynamoDB before answering 503.
     readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 

@@ -192,7 +192,7 @@ def create_app(
             yield {"deps": deps}
 
     view = GraphQLView(
-        build_schema(),
+        build_schema(max_query_cost=settings.max_query_cost),
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.cors_origins,
     )
