@@ -108,7 +108,10 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Origins allowed by CORS and for WebSocket handshakes, comma-separated.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    #: GraphiQL at /graphql; it also turns on introspection and "Did you mean" hints.
     graphiql: bool = False
+    #: Introspection without GraphiQL (for codegen); off by default.
+    introspection: bool = False
     log_level: LogLevel = "INFO"
     #: Largest request body, and largest WebSocket message, accepted, in bytes.
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, le=64 * 1_048_576)

@@ -16,7 +16,7 @@ import pytest
 
 from listbackup.cli import main
 from listbackup.devstack import free_port
-from listbackup.schema import sdl
+from listbackup.schema import build_schema, sdl
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_CHECK = ROOT.parent / "shared" / "contract" / "check.py"
@@ -41,6 +41,20 @@ def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert printed == sdl()
     assert printed == (ROOT / "schema.graphql").read_text(), "run `make schema`"
+
+
+def test_schema_command_needs_no_settings_and_no_introspection(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The SDL is printed from the schema object, not by introspecting a running API.
+    monkeypatch.delenv("LISTBACKUP_STAGE", raising=False)
+    monkeypatch.setenv("LISTBACKUP_INTROSPECTION", "false")
+    monkeypatch.setenv("LISTBACKUP_MAX_QUERY_COST", "not a number")
+
+    assert main(["schema"]) == 0
+
+    everything_on = build_schema(introspection=True, suggestions=True, max_query_cost=1)
+    assert capsys.readouterr().out == everything_on.as_str() + "\n"
 
 
 def test_schema_meets_the_contract_for_the_foundation_and_the_catalogue() -> None:

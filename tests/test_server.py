@@ -315,3 +315,46 @@ async def test_page_fan_out_through_parent_is_refused_with_its_cost(
         "maxCost": settings.max_query_cost,
     }
     assert "5151510" in body["errors"][0]["message"]
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+async def test_introspection_is_refused_unless_graphiql_or_introspection_is_on(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    refused = await gql(client, INTROSPECTION)
+    typename = await gql(client, "{ __typename }")
+
+    for update in ({"introspection": True}, {"graphiql": True}):
+        app = create_app(settings.model_copy(update=update))
+        async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+            allowed = await gql(http, INTROSPECTION)
+        assert allowed == {"data": {"__schema": {"queryType": {"name": "Query"}}}}, update
+
+    assert refused["data"] is None
+    assert set(error_codes(refused)) == {"BAD_USER_INPUT"}  # one per introspection field
+    assert "introspection has been disabled" in refused["errors"][0]["message"]
+    assert typename == {"data": {"__typename": "Query"}}
+
+
+async def test_suggestions_do_not_spell_out_the_schema_unless_graphiql_is_on(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    # A misspelt field, argument and enum value: graphql-core would name the right ones.
+    probes = [
+        "{ platforms { slgu } }",
+        '{ platform(slgu: "stripe") { slug } }',
+        'mutation { inviteMember(accountId: "x", email: "a@example.com", role: OWNR) { id } }',
+    ]
+    hidden = [await gql(client, probe) for probe in probes]
+    app = create_app(settings.model_copy(update={"graphiql": True}))
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        shown = [await gql(http, probe) for probe in probes]
+
+    for body in hidden:
+        assert error_codes(body)[0] == "BAD_USER_INPUT"
+        assert all("Did you mean" not in e["message"] for e in body["errors"]), body
+    assert "Did you mean 'slug'?" in shown[0]["errors"][0]["message"]
+    assert "Did you mean 'slug'?" in shown[1]["errors"][0]["message"]
+    assert "Did you mean the enum value 'OWNER'?" in shown[2]["errors"][0]["message"]

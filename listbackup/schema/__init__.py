@@ -8,6 +8,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -41,8 +42,14 @@ class Schema(strawberry.Schema):
         """Logging happens at the error edge, which knows expected errors from bugs."""
 
 
-def build_schema(*, max_query_cost: int = DEFAULT_MAX_QUERY_COST) -> strawberry.Schema:
-    """The schema with its request limits (the SDL is the same whatever they are)."""
+def build_schema(
+    *,
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST,
+    introspection: bool = False,
+    suggestions: bool = False,
+) -> strawberry.Schema:
+    """The schema with its request limits; introspection and "Did you mean" suggestions
+    are off unless asked for (the SDL is the same either way)."""
     # Factories: Strawberry builds fresh extension instances for every operation.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
@@ -50,8 +57,10 @@ def build_schema(*, max_query_cost: int = DEFAULT_MAX_QUERY_COST) -> strawberry.
         partial(QueryLimits, max_cost=max_query_cost),
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        ErrorEdge,
     ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    extensions.append(partial(ErrorEdge, suggestions=suggestions))
     return Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
