@@ -43,16 +43,17 @@ from listbackup.errors import BadUserInputError
 from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE
 from listbackup.store.pages import MAX_PAGE_SIZE
 
-#: Tokens per document; the frontend's largest query has about 100, introspection 190.
+#: Tokens (comments too) per document; the frontend's largest query has about 100,
+#: introspection about 180. Lexing is 20-30 us a token: this bounds a refusal too.
 MAX_TOKENS = 5_000
-#: Fields per document with fragments expanded (introspection expands to about 200).
+#: Fields per document with fragments expanded (introspection expands to 229).
 MAX_FIELDS = 2_000
 #: Fields, inline fragments and spreads one inside another (fragments chain across
 #: definitions, where the parser's own nesting limit does not reach).
 MAX_NESTING = 64
 #: graphql-core meters the pairwise comparisons of fields that share a response name and
 #: aborts over a budget; its default (500 000) lets 1 000 repeats of one field hold the
-#: event loop for about a second. Real queries spend a few hundred; graphql-core reads
+#: event loop for about a second. Real queries spend next to nothing; graphql-core reads
 #: this module attribute each time a validation starts, as its documentation suggests.
 OVERLAP_BUDGET = 20_000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
