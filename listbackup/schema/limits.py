@@ -117,52 +117,62 @@ def check(
 
 class FieldCounter:
     """Fields in every operation, fragments expanded: what the validation rules visit.
-    Each fragment is counted once and reused; a spread inside its own cycle adds 0
+    Each fragment is counted once and reused, with how deep it nests, so that reusing it
+    deeper down still trips MAX_NESTING; a spread inside its own cycle adds nothing
     (validation reports the cycle)."""
 
     def __init__(self, document: DocumentNode) -> None:
         self._document = document
         self._fragments = _fragments(document)
-        self._counted: dict[str, int] = {}
+        #: Fragment name -> (fields, levels it nests below its spread).
+        self._counted: dict[str, tuple[int, int]] = {}
         self._open: set[str] = set()
 
     def total(self) -> int | None:
         """None when the document nests deeper than MAX_NESTING."""
         try:
             return sum(
-                self._count(definition.selection_set, 0)
+                self._count(definition.selection_set, 0)[0]
                 for definition in self._document.definitions
                 if isinstance(definition, OperationDefinitionNode)
             )
         except _TooDeepError:
             return None
 
-    def _count(self, selection_set: SelectionSetNode | None, depth: int) -> int:
+    def _count(self, selection_set: SelectionSetNode | None, depth: int) -> tuple[int, int]:
+        """The fields below ``selection_set``, and the deepest level they reach."""
         if selection_set is None:
-            return 0
+            return 0, depth
         if depth > MAX_NESTING:
             raise _TooDeepError
-        total = 0
+        total, deepest = 0, depth
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += 1 + self._count(selection.selection_set, depth + 1)
+                fields, reached = self._count(selection.selection_set, depth + 1)
+                fields += 1
             elif isinstance(selection, InlineFragmentNode):
-                total += self._count(selection.selection_set, depth + 1)
+                fields, reached = self._count(selection.selection_set, depth + 1)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self._spread(selection.name.value, depth + 1)
-        return total
+                fields, reached = self._spread(selection.name.value, depth + 1)
+            else:
+                continue
+            total, deepest = total + fields, max(deepest, reached)
+        return total, deepest
 
-    def _spread(self, name: str, depth: int) -> int:
+    def _spread(self, name: str, depth: int) -> tuple[int, int]:
         if name in self._counted:
-            return self._counted[name]
+            fields, height = self._counted[name]
+            if depth + height > MAX_NESTING:
+                raise _TooDeepError
+            return fields, depth + height
         fragment = self._fragments.get(name)
         if fragment is None or name in self._open:
-            return 0
+            return 0, depth
         self._open.add(name)
-        count = self._count(fragment.selection_set, depth)
+        fields, deepest = self._count(fragment.selection_set, depth)
         self._open.discard(name)
-        self._counted[name] = count
-        return count
+        self._counted[name] = (fields, deepest - depth)
+        return fields, deepest
 
 
 class _TooDeepError(Exception):
@@ -300,11 +310,13 @@ class QueryLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.pre_execution_errors is None:
+            # Not every transport checks that variables are an object; coercion reports it.
+            variables = context.variables if isinstance(context.variables, dict) else None
             refusal = check(
                 # The graphql-core schema; Strawberry's own validation cache reads it so.
                 context.schema._schema,
                 context.graphql_document,
-                variables=context.variables,
+                variables=variables,
                 operation_name=context.operation_name,
                 max_cost=self.max_cost,
             )

@@ -194,6 +194,20 @@ def test_chains_of_fragments_deeper_than_the_nesting_limit_are_refused() -> None
     assert f"more than {MAX_NESTING} levels" in refused.message
 
 
+def test_a_fragment_counted_shallow_still_counts_its_depth_when_reused_deeper() -> None:
+    def chain(prefix: str, length: int, last: str) -> str:
+        links = [f"fragment {prefix}{i} on User {{ ...{prefix}{i + 1} }}" for i in range(length)]
+        return " ".join([*links, f"fragment {prefix}{length} on User {{ {last} }}"])
+
+    # C nests 40 levels and is counted first; G reaches it again 40 levels down.
+    query = "{ viewer { ...C0 ...G0 } } " + chain("C", 40, "id") + " " + chain("G", 40, "...C0")
+
+    refused = refusal(query)
+
+    assert refused is not None
+    assert f"more than {MAX_NESTING} levels" in refused.message
+
+
 def test_every_list_bound_names_an_unpaged_list_of_objects() -> None:
     for type_name, field_name in LIST_BOUNDS:
         field = SCHEMA.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]
