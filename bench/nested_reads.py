@@ -151,6 +151,8 @@ async def main(sizes: list[int], runs: int) -> None:
                     "cognito_user_pool_id": report.user_pool_id,
                     "cognito_client_id": report.user_pool_client_id,
                     "cognito_jwks_url": devstack.jwks_url(endpoint, report.user_pool_id),
+                    # The tree query costs 223 342, over the default limit on purpose.
+                    "max_query_cost": 250_000,
                 }
             )
             store = Store.create(clients, settings.names)

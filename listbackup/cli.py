@@ -96,6 +96,7 @@ def _dev(args: argparse.Namespace) -> int:
                 port=args.port,
                 log_config=None,
                 proxy_headers=False,
+                ws_max_size=settings.max_body_bytes,
             ),
             ready_line=f"ListBackup is ready. GraphiQL: {url}  (Ctrl-C stops everything)",
         )
@@ -129,6 +130,8 @@ def _serve(args: argparse.Namespace) -> int:
         # The app applies X-Forwarded-For from LISTBACKUP_TRUSTED_PROXIES itself.
         proxy_headers=False,
         log_config=None,
+        # A WebSocket message is held by the body limit too (uvicorn's default: 16 MiB).
+        ws_max_size=settings.max_body_bytes,
     )
     return 0
 

@@ -19,6 +19,10 @@ ENV_PREFIX = "LISTBACKUP_"
 #: Stages that only ever run on a developer's machine or in tests, never in AWS.
 LOCAL_STAGES = frozenset({"local", "test"})
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+#: Objects a query's answer may hold; the frontend's tree view can hold 223 342
+#: (docs/security.md, "Query cost").
+DEFAULT_MAX_QUERY_COST = 50_000
 
 
 class SettingsError(Exception):
@@ -104,10 +108,15 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     #: Origins allowed by CORS and for WebSocket handshakes, comma-separated.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    #: GraphiQL at /graphql; it also turns on introspection and "Did you mean" hints.
     graphiql: bool = False
+    #: Introspection without GraphiQL (for codegen); off by default.
+    introspection: bool = False
     log_level: LogLevel = "INFO"
-    #: Largest request body accepted, in bytes.
-    max_body_bytes: int = Field(default=1_048_576, gt=0, le=64 * 1_048_576)
+    #: Largest request body, and largest WebSocket message, accepted, in bytes.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0, le=64 * 1_048_576)
+    #: Most objects a query's answer may hold by static analysis; more is refused.
+    max_query_cost: int = Field(default=DEFAULT_MAX_QUERY_COST, ge=1_000, le=5_000_000)
     #: How long /readyz waits for DynamoDB before answering 503.
     readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     #: Open WebSocket connections per client address that have not (yet) presented a

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from listbackup.config import DEFAULT_MAX_BODY_BYTES
 from listbackup.localaws import RESET_PATH
 
 _READY_TIMEOUT = 30.0
@@ -141,14 +142,23 @@ class _InLoopServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
+async def live_server(
+    app: ASGIApp, *, max_message_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> AsyncIterator[str]:
     """Serve ``app`` on a free loopback port in the running event loop; yield its URL.
 
     For tests and benchmarks: real HTTP and WebSocket, no thread, no second process.
+    ``max_message_bytes`` bounds WebSocket messages, as LISTBACKUP_MAX_BODY_BYTES does.
     """
     server = _InLoopServer(
         uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, lifespan="on", proxy_headers=False
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            lifespan="on",
+            proxy_headers=False,
+            ws_max_size=max_message_bytes,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -250,8 +250,14 @@ def create_app(
             await _resume_moves(deps.store)
             yield {"deps": deps}
 
+    schema = build_schema(
+        max_query_cost=settings.max_query_cost,
+        # GraphiQL needs introspection; codegen can have it without GraphiQL.
+        introspection=settings.graphiql or settings.introspection,
+        suggestions=settings.graphiql,
+    )
     view = GraphQLView(
-        build_schema(),
+        schema,
         graphiql=settings.graphiql,
         allowed_origins=settings.cors_origins,
         max_anonymous_websockets=settings.max_anonymous_websockets,

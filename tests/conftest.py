@@ -93,7 +93,8 @@ async def _clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 async def app_url(settings: Settings) -> AsyncIterator[str]:
-    async with live_server(create_app(settings)) as url:
+    app = create_app(settings)
+    async with live_server(app, max_message_bytes=settings.max_body_bytes) as url:
         yield url
 
 

@@ -9,13 +9,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from listbackup.cli import main
 from listbackup.devstack import free_port
-from listbackup.schema import sdl
+from listbackup.schema import build_schema, sdl
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_CHECK = ROOT.parent / "shared" / "contract" / "check.py"
@@ -40,6 +41,20 @@ def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert printed == sdl()
     assert printed == (ROOT / "schema.graphql").read_text(), "run `make schema`"
+
+
+def test_schema_command_needs_no_settings_and_no_introspection(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The SDL is printed from the schema object, not by introspecting a running API.
+    monkeypatch.delenv("LISTBACKUP_STAGE", raising=False)
+    monkeypatch.setenv("LISTBACKUP_INTROSPECTION", "false")
+    monkeypatch.setenv("LISTBACKUP_MAX_QUERY_COST", "not a number")
+
+    assert main(["schema"]) == 0
+
+    everything_on = build_schema(introspection=True, suggestions=True, max_query_cost=1)
+    assert capsys.readouterr().out == everything_on.as_str() + "\n"
 
 
 def test_schema_meets_the_contract_for_the_foundation_and_the_catalogue() -> None:
@@ -88,6 +103,25 @@ def test_bad_settings_stop_start_up_with_one_line(
     assert result.returncode == 2
     assert result.stderr == expected
     assert result.stdout == ""
+
+
+def test_serve_holds_websocket_messages_to_the_body_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda *args, **options: served.update(options))
+    monkeypatch.setattr("listbackup.logs.configure", lambda level: None)
+    for name, value in {
+        "LISTBACKUP_STAGE": "qa",
+        "LISTBACKUP_REGION": "eu-west-1",
+        "LISTBACKUP_COGNITO_USER_POOL_ID": "eu-west-1_abc",
+        "LISTBACKUP_COGNITO_CLIENT_ID": "client123",
+        "LISTBACKUP_MAX_BODY_BYTES": "4096",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["serve"]) == 0
+    assert served["ws_max_size"] == 4096  # not uvicorn's 16 MiB
 
 
 def test_bootstrap_command_creates_then_finds_everything(moto_endpoint: str) -> None:

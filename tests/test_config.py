@@ -39,6 +39,8 @@ def test_minimal_environment_loads_with_defaults(env: pytest.MonkeyPatch) -> Non
     assert settings.graphiql is False
     assert settings.log_level == "INFO"
     assert settings.max_body_bytes == 1_048_576
+    assert settings.max_query_cost == 50_000
+    assert settings.introspection is False
     assert settings.cognito_user_pool_id is None
 
 
@@ -97,6 +99,10 @@ def test_settings_error_hides_the_pydantic_traceback(env: pytest.MonkeyPatch) ->
         ("LISTBACKUP_MAX_BODY_BYTES", "-5"),
         ("LISTBACKUP_MAX_BODY_BYTES", "lots"),
         ("LISTBACKUP_MAX_BODY_BYTES", str(64 * 1_048_576 + 1)),
+        ("LISTBACKUP_MAX_QUERY_COST", "999"),
+        ("LISTBACKUP_MAX_QUERY_COST", "5000001"),
+        ("LISTBACKUP_MAX_QUERY_COST", "unlimited"),
+        ("LISTBACKUP_INTROSPECTION", "maybe"),
         ("LISTBACKUP_CORS_ORIGINS", "app.example.com"),
         ("LISTBACKUP_CORS_ORIGINS", "https://ok.example.com,ftp://files.example.com"),
         ("LISTBACKUP_RESOURCE_PREFIX", "Bad_Prefix"),
@@ -124,6 +130,16 @@ def test_largest_allowed_body_size_is_accepted(env: pytest.MonkeyPatch) -> None:
     env.setenv("LISTBACKUP_MAX_BODY_BYTES", str(64 * 1_048_576))
 
     assert load_settings().max_body_bytes == 64 * 1_048_576
+
+
+def test_query_cost_limit_and_introspection_are_read(env: pytest.MonkeyPatch) -> None:
+    env.setenv("LISTBACKUP_MAX_QUERY_COST", "20000")
+    env.setenv("LISTBACKUP_INTROSPECTION", "true")
+
+    settings = load_settings()
+
+    assert settings.max_query_cost == 20_000
+    assert settings.introspection is True
 
 
 def test_aws_region_is_the_fallback_region(env: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,11 @@
-"""The HTTP edge: health, readiness, request ids, limits, CORS, GraphiQL, error masking."""
+"""The HTTP edge: health, readiness, request ids, limits, CORS, GraphiQL, error masking,
+and the attacks the request limits stop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +14,7 @@ import pytest
 from listbackup.config import Settings
 from listbackup.devstack import free_port, live_server
 from listbackup.schema import MAX_ALIASES, MAX_DEPTH
+from listbackup.schema.limits import MAX_TOKENS
 from listbackup.server import create_app
 from tests.helpers import error_codes, gql
 
@@ -242,9 +246,115 @@ async def test_unknown_paths_and_methods(client: httpx.AsyncClient) -> None:
 
 async def test_too_deep_a_query_is_refused(client: httpx.AsyncClient) -> None:
     levels = MAX_DEPTH // 2 + 1  # each level is two fields: children, nodes
-    query = '{ account(id: "x") { ' + "children { nodes { " * levels + "id" + " } }" * levels
+    # Pages of one keep the cost low: the depth limit is what refuses it.
+    level = "children(first: 1) { nodes { "
+    query = '{ account(id: "x") { ' + level * levels + "id" + " } }" * levels
     body = await gql(client, query + " } }")
 
     assert body["data"] is None
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+
+async def test_token_flood_is_refused_fast_while_healthz_stays_responsive(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    # The review's attack: a body-sized document of __typename tokens, unauthenticated.
+    flood = "{" + " __typename" * ((settings.max_body_bytes - 100) // 11) + " }"
+
+    async def refused() -> tuple[float, httpx.Response]:
+        started = time.perf_counter()
+        response = await client.post("/graphql", json={"query": flood})
+        return time.perf_counter() - started, response
+
+    async def alive() -> tuple[float, httpx.Response]:
+        await asyncio.sleep(0.01)  # once the flood is on its way
+        started = time.perf_counter()
+        response = await client.get("/healthz")
+        return time.perf_counter() - started, response
+
+    (refusal_time, refusal), (health_time, health) = await asyncio.gather(refused(), alive())
+
+    assert error_codes(refusal.json()) == ["BAD_USER_INPUT"]
+    assert f"more than {MAX_TOKENS} tokens" in refusal.json()["errors"][0]["message"]
+    assert health.status_code == 200
+    # Loose bounds on a shared machine; before the limit this took seconds.
+    assert refusal_time < 1
+    assert health_time < 1
+
+
+async def test_fragment_bomb_is_refused_before_validation_walks_it(
+    client: httpx.AsyncClient,
+) -> None:
+    # 18 fragments that spread the next one twice: 262 144 fields from 200 tokens, which
+    # the depth and alias limiters would each walk one by one.
+    fragments = " ".join(f"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }}" for i in range(18))
+    body = await gql(client, "{ viewer { ...F0 } } " + fragments + " fragment F18 on User { id }")
+
+    assert body["data"] is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["reason"] == "QUERY_TOO_COMPLEX"
+    assert body["errors"][0]["extensions"]["fields"] == 2**18 + 1
+
+
+async def test_page_fan_out_through_parent_is_refused_with_its_cost(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    # Five aliases of children -> parent -> children -> parent -> children, 100 a page:
+    # within the depth and alias limits, up to five million accounts.
+    level = "children(first: 100) { nodes { parent { %s } } }"
+    tree = level % (level % "children(first: 100) { nodes { id } }")
+    aliases = " ".join(f'a{i}: account(id: "x") {{ {tree} }}' for i in range(5))
+    body = await gql(client, f"{{ {aliases} }}")
+
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "reason": "QUERY_TOO_COMPLEX",
+        "cost": 5_151_510,
+        "maxCost": settings.max_query_cost,
+    }
+    assert "5151510" in body["errors"][0]["message"]
+
+
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+async def test_introspection_is_refused_unless_graphiql_or_introspection_is_on(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    refused = await gql(client, INTROSPECTION)
+    typename = await gql(client, "{ __typename }")
+
+    for update in ({"introspection": True}, {"graphiql": True}):
+        app = create_app(settings.model_copy(update=update))
+        async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+            allowed = await gql(http, INTROSPECTION)
+        assert allowed == {"data": {"__schema": {"queryType": {"name": "Query"}}}}, update
+
+    assert refused["data"] is None
+    assert set(error_codes(refused)) == {"BAD_USER_INPUT"}  # one per introspection field
+    assert "introspection has been disabled" in refused["errors"][0]["message"]
+    assert typename == {"data": {"__typename": "Query"}}
+
+
+async def test_suggestions_do_not_spell_out_the_schema_unless_graphiql_is_on(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    # A misspelt field, argument and enum value: graphql-core would name the right ones.
+    probes = [
+        "{ platforms { slgu } }",
+        '{ platform(slgu: "stripe") { slug } }',
+        'mutation { inviteMember(accountId: "x", email: "a@example.com", role: OWNR) { id } }',
+    ]
+    hidden = [await gql(client, probe) for probe in probes]
+    app = create_app(settings.model_copy(update={"graphiql": True}))
+    async with live_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        shown = [await gql(http, probe) for probe in probes]
+
+    for body in hidden:
+        assert error_codes(body)[0] == "BAD_USER_INPUT"
+        assert all("Did you mean" not in e["message"] for e in body["errors"]), body
+    assert "Did you mean 'slug'?" in shown[0]["errors"][0]["message"]
+    assert "Did you mean 'slug'?" in shown[1]["errors"][0]["message"]
+    assert "Did you mean the enum value 'OWNER'?" in shown[2]["errors"][0]["message"]

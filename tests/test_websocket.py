@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from listbackup.config import Settings
+from listbackup.schema.limits import MAX_TOKENS
 
 QUERY = '{ platform(slug: "stripe") { slug name } }'
 STRIPE = {"data": {"platform": {"slug": "stripe", "name": "Stripe"}}}
@@ -96,3 +100,41 @@ async def test_handshake_from_a_foreign_origin_is_refused(app_url: str) -> None:
             pass
 
     assert refused.value.response.status_code == 403
+
+
+async def test_a_message_over_the_body_limit_closes_the_socket(
+    app_url: str, settings: Settings
+) -> None:
+    # The review sent a 4 MB frame (16 MB were accepted): the body limit holds here too.
+    padding = "x" * settings.max_body_bytes
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": QUERY, "extensions": {"padding": padding}},
+    }
+    async with connect(ws_url(app_url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await send(ws, {"type": "connection_init", "payload": {}})
+        await receive(ws)
+        await send(ws, subscribe)
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009  # message too big
+
+
+async def test_a_token_flood_over_websocket_is_refused_fast(app_url: str) -> None:
+    flood = "{" + " __typename" * (4 * MAX_TOKENS) + " }"
+    async with connect(ws_url(app_url), subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await send(ws, {"type": "connection_init", "payload": {}})
+        await receive(ws)
+        started = time.perf_counter()
+        await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": flood}})
+        message = await receive(ws)
+        elapsed = time.perf_counter() - started
+
+    assert message["type"] == "error"
+    [error] = message["payload"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "GRAPHQL_PARSE_FAILED"}
+    assert f"more than {MAX_TOKENS} tokens" in error["message"]
+    assert elapsed < 1  # loose: before the limit this held the loop for seconds

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from listbackup.config import DEFAULT_MAX_QUERY_COST
 from listbackup.context import Context
 from listbackup.schema.errors import ErrorEdge
+from listbackup.schema.limits import MAX_TOKENS, QueryLimits
 from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
 from listbackup.schema.types.platforms import PlatformQuery
@@ -62,18 +70,26 @@ class Schema(strawberry.Schema):
         """Logging happens at the error edge, which knows expected errors from bugs."""
 
 
-def build_schema(**kwargs: Any) -> strawberry.Schema:
-    return Schema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            # Factories: Strawberry builds fresh extension instances for every operation.
-            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-            ErrorEdge,
-        ],
-        **kwargs,
-    )
+def build_schema(
+    *,
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST,
+    introspection: bool = False,
+    suggestions: bool = False,
+) -> strawberry.Schema:
+    """The schema with its request limits; introspection and "Did you mean" suggestions
+    are off unless asked for (the SDL is the same either way)."""
+    # Factories: Strawberry builds fresh extension instances for every operation.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        # Before validation: what it counts bounds the work of the rules below.
+        partial(QueryLimits, max_cost=max_query_cost),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    extensions.append(partial(ErrorEdge, suggestions=suggestions))
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 def sdl() -> str:

@@ -1,13 +1,16 @@
 """The error edge: every GraphQL error leaves with ``extensions.code``.
 
 Domain errors keep their message and code. Request-level errors (syntax, validation,
-bad variables) become BAD_USER_INPUT. Anything else is logged in full and masked as
-INTERNAL_SERVER_ERROR with the request id, so no stack trace or AWS text reaches a client.
+bad variables) become BAD_USER_INPUT, without graphql-core's "Did you mean" hints unless
+suggestions are on (they spell out the schema to someone who may not introspect it).
+Anything else is logged in full and masked as INTERNAL_SERVER_ERROR with the request id,
+so no stack trace or AWS text reaches a client.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +25,11 @@ from listbackup.logs import request_id_var
 log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "Internal server error."
+# graphql-core's did_you_mean(): " Did you mean 'a', 'b', or 'c'?" (names hold no "?").
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
-def format_error(error: GraphQLError) -> GraphQLError:
+def format_error(error: GraphQLError, *, suggestions: bool = False) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         return _copy(error, original.message, original.as_extensions(), original)
@@ -32,7 +37,8 @@ def format_error(error: GraphQLError) -> GraphQLError:
         # No path: the request itself is wrong (parse, validation, variable coercion).
         syntax = error.message.startswith("Syntax Error")
         reason = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
-        return _copy(error, error.message, {"code": "BAD_USER_INPUT", "reason": reason}, None)
+        message = error.message if suggestions else _SUGGESTION.sub("", error.message)
+        return _copy(error, message, {"code": "BAD_USER_INPUT", "reason": reason}, None)
     request_id = request_id_var.get()
     log.error(
         "unexpected error resolving %s",
@@ -65,21 +71,21 @@ def _copy(
 class ErrorEdge(SchemaExtension):
     """Formats the errors of single results (HTTP) and of streamed ones (WebSocket)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, suggestions: bool = False) -> None:
         self._streamed = False
+        self.suggestions = suggestions
 
     def on_operation(self) -> Iterator[None]:
         self._streamed = False
         yield
         if not self._streamed:
-            _format_result(self.execution_context.result)
+            self._format(self.execution_context.result)
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         self._streamed = True
-        _format_result(result)
+        self._format(result)
         yield None
 
-
-def _format_result(result: object) -> None:
-    if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
-        result.errors = [format_error(e) for e in result.errors]
+    def _format(self, result: object) -> None:
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [format_error(e, suggestions=self.suggestions) for e in result.errors]

@@ -23,7 +23,7 @@ from listbackup.models.accounts import (
 from listbackup.models.users import Principal, User
 from listbackup.services import access
 from listbackup.store import Store
-from listbackup.store.pages import MAX_PAGE_SIZE, Page
+from listbackup.store.pages import Page, check_first
 
 NO_MEMBER = "No such member of this account."
 
@@ -44,6 +44,8 @@ async def list_members(
     once, under their closest membership. One BatchGetItem for the page's memberships."""
     await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
     offset = _offset(after, first)
+    if first == 0:  # an empty page, as every list answers it: nothing to read
+        return Page(items=(), end_cursor=None)
     path = await loaders.account.load_many(list(account.path))
     entries: list[tuple[str, str, bool]] = []
     seen: set[str] = set()
@@ -69,8 +71,7 @@ def _encode(offset: int) -> str:
 
 
 def _offset(after: str | None, first: int) -> int:
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInputError(f"first must be between 1 and {MAX_PAGE_SIZE}.", field="first")
+    check_first(first)
     if after is None:
         return 0
     try:

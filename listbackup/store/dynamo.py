@@ -237,8 +237,11 @@ async def query_page(
 ) -> tuple[list[Item], dict[str, Any] | None]:
     """One page of a Query: the items and the LastEvaluatedKey (None on the last page).
 
-    With a ``FilterExpression`` use :func:`filtered_page`: DynamoDB filters after
-    ``Limit``, so a filtered page of this kind comes back short."""
+    ``first`` 0 is an empty page that reads nothing (DynamoDB refuses a Limit of 0). With a
+    ``FilterExpression`` use :func:`filtered_page`: DynamoDB filters after ``Limit``, so a
+    filtered page of this kind comes back short."""
+    if first == 0:
+        return [], None
     request: dict[str, Any] = {"Limit": first, **query}
     if start:
         request["ExclusiveStartKey"] = to_item(start)
@@ -258,6 +261,8 @@ async def filtered_page(
     """One full page of a Query with a ``FilterExpression``: reads on until ``first + 1``
     items match (or the index ends), so a page is short only when it is the last, and the
     cursor is the key of the last item returned."""
+    if first == 0:
+        return [], None
     found: list[Item] = []
     cursor = start
     while True:

@@ -33,10 +33,15 @@ class PageRequest:
     start: dict[str, str] | None
 
 
+def check_first(first: int) -> None:
+    """Every paged list takes 0 (an empty page) to MAX_PAGE_SIZE items."""
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInputError(f"first must be between 0 and {MAX_PAGE_SIZE}.", field="first")
+
+
 def page_request(first: int, after: str | None, key_names: Sequence[str]) -> PageRequest:
     """Validate ``first``/``after``; the cursor must name exactly the expected key attributes."""
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInputError(f"first must be between 1 and {MAX_PAGE_SIZE}.", field="first")
+    check_first(first)
     if after is None:
         return PageRequest(first, None)
     try:

@@ -25,7 +25,7 @@ from listbackup.schema.enums import (
     Role,
 )
 from listbackup.schema.types.connections import PlatformConnectionPage
-from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, PageInfo
+from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, PageInfo, page_size
 from listbackup.services.members import Member
 from listbackup.store.pages import Page
 
@@ -102,7 +102,7 @@ class Account(node.Node):
         after: str | None = None,
     ) -> AccountPage:
         page = await resolvers.children(
-            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+            info.context, account=self.model, first=page_size(first), after=after
         )
         return AccountPage.from_page(page)
 
@@ -114,7 +114,7 @@ class Account(node.Node):
         after: str | None = None,
     ) -> AccountPage:
         page = await resolvers.descendants(
-            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+            info.context, account=self.model, first=page_size(first), after=after
         )
         return AccountPage.from_page(page)
 
@@ -135,7 +135,7 @@ class Account(node.Node):
         after: str | None = None,
     ) -> MembershipPage:
         page = await member_resolvers.list_members(
-            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+            info.context, account=self.model, first=page_size(first), after=after
         )
         return MembershipPage(
             nodes=[Membership.from_member(m) for m in page.items],
@@ -154,7 +154,7 @@ class Account(node.Node):
         page = await connection_resolvers.for_account(
             info.context,
             account=self.model,
-            first=first or DEFAULT_PAGE_SIZE,
+            first=page_size(first),
             after=after,
             platform=platform,
         )
@@ -168,7 +168,7 @@ class Account(node.Node):
         after: str | None = None,
     ) -> InvitationPage:
         page = await invitation_resolvers.for_account(
-            info.context, account=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+            info.context, account=self.model, first=page_size(first), after=after
         )
         return InvitationPage(
             nodes=[Invitation.from_model(i) for i in page.items],

@@ -11,6 +11,11 @@ from listbackup.store.pages import Page
 DEFAULT_PAGE_SIZE = 50
 
 
+def page_size(first: int | None) -> int:
+    """``first`` as given; null (or absent) is the default. 0 stays 0: an empty page."""
+    return DEFAULT_PAGE_SIZE if first is None else first
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool

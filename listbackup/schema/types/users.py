@@ -15,7 +15,7 @@ from listbackup.resolvers import identity as resolvers
 from listbackup.resolvers import users as user_resolvers
 from listbackup.schema import node
 from listbackup.schema.types.accounts import Account, Invitation, MembershipPage
-from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE
+from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, page_size
 
 
 @strawberry.type
@@ -55,7 +55,7 @@ class User(node.Node):
         after: str | None = None,
     ) -> MembershipPage:
         page = await user_resolvers.memberships(
-            info.context, user=self.model, first=first or DEFAULT_PAGE_SIZE, after=after
+            info.context, user=self.model, first=page_size(first), after=after
         )
         return MembershipPage.from_page(page)
 
