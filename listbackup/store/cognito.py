@@ -80,7 +80,16 @@ class IdentityProvider:
             )
         except (ClientError, BotoCoreError) as exc:
             # No such user answers like a wrong code: confirming tells nobody who signed up.
-            _raise("ConfirmSignUp", exc, _EMAILED_CODE_ERRORS)
+            _raise(
+                "ConfirmSignUp",
+                exc,
+                # Cognito refuses to confirm a confirmed user with NotAuthorized: that too
+                # answers like a wrong code, telling nothing about the address.
+                {
+                    **_EMAILED_CODE_ERRORS,
+                    "NotAuthorizedException": _CODE_ERRORS["CodeMismatchException"],
+                },
+            )
 
     async def delete_user(self, email: str) -> None:
         try:
