@@ -13,17 +13,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from listbackup.adapters.cognito import IdentityProvider
+from listbackup.adapters.events import EventPublisher
+from listbackup.adapters.mailer import Mailer
 from listbackup.auth import TokenVerifier
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
+from listbackup.integrations import Platforms
 from listbackup.loaders import Loaders
 from listbackup.models.users import Principal
 from listbackup.services import auth
-from listbackup.services.connections import Platforms
 from listbackup.store import Store
-from listbackup.store.cognito import IdentityProvider
-from listbackup.store.events import EventPublisher
-from listbackup.store.mailer import Mailer
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,16 @@ from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from listbackup import request_json
+from listbackup.adapters import secrets
+from listbackup.adapters.cognito import IdentityProvider
+from listbackup.adapters.events import EventPublisher
+from listbackup.adapters.mailer import Mailer
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import open_clients
 from listbackup.config import Settings, merge_platforms
 from listbackup.context import AppDeps, Context
 from listbackup.errors import DomainError, UnauthenticatedError
+from listbackup.integrations import Platforms
 from listbackup.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
@@ -41,11 +46,7 @@ from listbackup.middleware import (
 )
 from listbackup.schema import build_schema
 from listbackup.services import accounts, oauth
-from listbackup.services.connections import Platforms
-from listbackup.store import Store, secrets
-from listbackup.store.cognito import IdentityProvider
-from listbackup.store.events import EventPublisher
-from listbackup.store.mailer import Mailer
+from listbackup.store import Store
 from listbackup.websocket_rules import AnonymousSlots, LegacyGraphQLWSHandler, Slot
 
 log = logging.getLogger(__name__)

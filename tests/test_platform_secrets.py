@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from listbackup import ids
+from listbackup.adapters import secrets
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
 from listbackup.devstack import live_server
 from listbackup.errors import InfrastructureError
 from listbackup.server import create_app
-from listbackup.store import secrets
 from tests.helpers import tenant
 
 START = """

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
-from listbackup import integrations
-from listbackup.config import PlatformSettings
+from listbackup.adapters.events import EventPublisher
 from listbackup.errors import BadUserInputError, ConflictError, NotFoundError
+from listbackup.integrations import Platforms
 from listbackup.integrations.base import Connector, ConnectorContext, Integration
 from listbackup.integrations.errors import (
     ConnectorError,
@@ -32,7 +30,6 @@ from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access, tokens
 from listbackup.store import Store
-from listbackup.store.events import EventPublisher
 from listbackup.store.pages import Page
 
 log = logging.getLogger(__name__)
@@ -40,31 +37,6 @@ log = logging.getLogger(__name__)
 SOURCE = "listbackup.integrations"
 NO_CONNECTION = "No connection with that id."
 MAX_CREDENTIAL_LENGTH = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class Platforms:
-    """The registry plus this deployment's per-platform settings."""
-
-    settings: Mapping[str, PlatformSettings]
-    #: Tests route platform traffic to local fakes; production leaves it None.
-    transport: httpx.AsyncBaseTransport | None = None
-
-    def integration(self, slug: str) -> Integration:
-        found = integrations.get(slug)
-        if found is None:
-            raise NotFoundError(f"No platform {slug!r}.")
-        return found
-
-    def config(self, slug: str) -> PlatformSettings:
-        return self.settings.get(slug, PlatformSettings())
-
-    def base_url(self, integration: Integration, extras: Mapping[str, str]) -> str:
-        url = self.config(integration.slug).api_base_url or integration.api_base_url
-        try:
-            return url.format(**extras)
-        except (KeyError, IndexError):
-            return url
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from listbackup.adapters.cognito import IdentityProvider
+from listbackup.adapters.events import EventPublisher
 from listbackup.errors import InfrastructureError, RateLimitedError, UnauthenticatedError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.users import Principal, Session, SignUpData, Tokens, User
 from listbackup.services import rate_limits, validation
 from listbackup.store import Store
-from listbackup.store.cognito import IdentityProvider
-from listbackup.store.events import EventPublisher
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from listbackup.adapters.mailer import Mailer
 from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
@@ -20,7 +21,6 @@ from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import access, emails, rate_limits, validation
 from listbackup.store import Store
-from listbackup.store.mailer import Mailer
 from listbackup.store.pages import Page
 
 

@@ -24,8 +24,9 @@ from typing import Any
 
 import httpx
 
+from listbackup.adapters.events import EventPublisher
 from listbackup.errors import BadUserInputError, DomainError
-from listbackup.integrations import oauth
+from listbackup.integrations import Platforms, oauth
 from listbackup.integrations.base import ConnectorContext, FixedToken, Integration
 from listbackup.integrations.errors import ConnectorError
 from listbackup.loaders import Loaders
@@ -34,16 +35,9 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access
-from listbackup.services.connections import (
-    SOURCE,
-    Platforms,
-    connection_name,
-    get,
-    manageable,
-)
+from listbackup.services.connections import SOURCE, connection_name, get, manageable
 from listbackup.services.tokens import expiry
 from listbackup.store import Store
-from listbackup.store.events import EventPublisher
 from listbackup.store.oauth_states import OAuthState
 
 log = logging.getLogger(__name__)

@@ -13,18 +13,15 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from listbackup.integrations import oauth
+from listbackup.integrations import Platforms, oauth
 from listbackup.integrations.base import TokenSource
 from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.store import Store
-
-if TYPE_CHECKING:
-    from listbackup.services.connections import Platforms
 
 REFRESH_MARGIN = timedelta(minutes=5)
 LOCK_WAIT_SECONDS = 15.0

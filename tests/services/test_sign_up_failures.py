@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from listbackup.adapters.cognito import IdentityProvider
+from listbackup.adapters.events import EventPublisher
 from listbackup.aws import AwsClients
 from listbackup.bootstrap import _table_definition
 from listbackup.config import Settings
@@ -18,8 +20,6 @@ from listbackup.resources import SPEC
 from listbackup.server import create_app
 from listbackup.services import identity
 from listbackup.store import Store
-from listbackup.store.cognito import IdentityProvider
-from listbackup.store.events import EventPublisher
 from tests.helpers import PASSWORD, error_codes, gql
 
 

@@ -12,10 +12,10 @@ import pytest
 
 from listbackup.aws import AwsClients
 from listbackup.config import PlatformSettings, Settings
+from listbackup.integrations import Platforms
 from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
-from listbackup.services.connections import Platforms
 from listbackup.services.tokens import VaultTokens
 from listbackup.store import Store
 from listbackup.store.connections import to_model

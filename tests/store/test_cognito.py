@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from listbackup.adapters.cognito import IdentityProvider
 from listbackup.errors import BadUserInputError
-from listbackup.store.cognito import IdentityProvider
 
 
 class Refusing:
