@@ -1,45 +1,19 @@
-"""What every resolver gets: process-wide dependencies plus per-operation state."""
+"""What every resolver gets: the operation's dependencies and its caller."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from listbackup.adapters.cognito import IdentityProvider
-from listbackup.adapters.events import EventPublisher
-from listbackup.adapters.mailer import Mailer
-from listbackup.auth import TokenVerifier
-from listbackup.aws import AwsClients
-from listbackup.config import Settings
-from listbackup.integrations import Platforms
+from listbackup.deps import AppDeps, Deps
 from listbackup.loaders import Loaders
 from listbackup.models.users import Principal
 from listbackup.services import auth
-from listbackup.store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class AppDeps:
-    """Built once per process in the server's lifespan."""
-
-    settings: Settings
-    clients: AwsClients
-    store: Store
-    idp: IdentityProvider
-    events: EventPublisher
-    mailer: Mailer
-    verifier: TokenVerifier
-    http: httpx.AsyncClient
-    clock: Callable[[], datetime]
-    platforms: Platforms
 
 
 class Context:
@@ -52,11 +26,11 @@ class Context:
 
     def __init__(
         self,
-        deps: AppDeps,
+        app: AppDeps,
         request: Request | WebSocket,
         response: Response | WebSocket | None = None,
     ) -> None:
-        self.deps = deps
+        self.app = app
         self.request = request
         self.response = response
         #: ``Bearer <token>``: the HTTP header, or on WebSocket the connection_init payload.
@@ -68,15 +42,20 @@ class Context:
 
     def for_operation(self) -> Context:
         """A context for one operation on this connection: same caller, fresh state."""
-        fresh = Context(self.deps, self.request, self.response)
+        fresh = Context(self.app, self.request, self.response)
         fresh.authorization = self.authorization
         fresh.connection_params = self.connection_params
         return fresh
 
     @cached_property
+    def deps(self) -> Deps:
+        """The operation's dependency bundle, with its own loaders; what services take.
+        Lazy, so operations that read nothing (introspection, health) build nothing."""
+        return self.app.for_operation()
+
+    @property
     def loaders(self) -> Loaders:
-        # Lazy, so operations that read nothing (introspection, health) build nothing.
-        return Loaders(self.deps.store, clock=self.deps.clock)
+        return self.deps.loaders
 
     def now(self) -> datetime:
         return self.deps.clock()
@@ -86,7 +65,7 @@ class Context:
         if self._principal is None:
             self._principal = asyncio.ensure_future(
                 auth.authenticate(
-                    verifier=self.deps.verifier,
+                    verifier=self.app.verifier,
                     loaders=self.loaders,
                     authorization=self.authorization,
                 )

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
@@ -28,16 +28,10 @@ from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from listbackup import request_json
-from listbackup.adapters import secrets
-from listbackup.adapters.cognito import IdentityProvider
-from listbackup.adapters.events import EventPublisher
-from listbackup.adapters.mailer import Mailer
-from listbackup.auth import TokenVerifier, issuer
-from listbackup.aws import open_clients
-from listbackup.config import Settings, merge_platforms
-from listbackup.context import AppDeps, Context
+from listbackup.config import Settings
+from listbackup.context import Context
+from listbackup.deps import AppDeps, open_deps, utc_now
 from listbackup.errors import DomainError, UnauthenticatedError
-from listbackup.integrations import Platforms
 from listbackup.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
@@ -46,7 +40,6 @@ from listbackup.middleware import (
 )
 from listbackup.schema import build_schema
 from listbackup.services import accounts, oauth
-from listbackup.store import Store
 from listbackup.websocket_rules import AnonymousSlots, LegacyGraphQLWSHandler, Slot
 
 log = logging.getLogger(__name__)
@@ -166,7 +159,7 @@ async def oauth_callback(request: Request) -> Response:
             query = {"platform": slug, "error": error}
         else:
             await oauth.check_return(
-                store=deps.store, platform_slug=slug, state=state, code=code, now=deps.clock()
+                deps.for_operation(), platform_slug=slug, state=state, code=code
             )
             query = {"platform": slug, "state": state, "code": code}
     except DomainError as exc:
@@ -194,18 +187,14 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "dynamodb": "ok"})
 
 
-async def _resume_moves(store: Store) -> None:
+async def _resume_moves(deps: AppDeps) -> None:
     try:
-        resumed = await accounts.resume_moves(store=store)
+        resumed = await accounts.resume_moves(deps.for_operation())
     except Exception:
         log.exception("could not resume interrupted account moves")
         return
     if resumed:
         log.warning("resumed %d interrupted account moves", resumed)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(
@@ -215,40 +204,20 @@ def create_app(
     token_clock: Callable[[], datetime] = utc_now,
     platform_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The ASGI app. Tests may move the clock, and apart from it the clock token expiry is
-    judged by (Cognito issues tokens in real time), and route platform traffic
-    (connectors, OAuth token endpoints) to local fakes."""
-    pool_id, client_id = settings.require_identity()
+    """The ASGI app. Tests may move the clocks and route platform traffic (connectors,
+    OAuth token endpoints) to local fakes (see :func:`listbackup.deps.open_deps`)."""
+    settings.require_identity()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        async with open_clients(settings) as clients, httpx.AsyncClient() as http:
-            names = settings.names
-            configured = settings.platforms
-            if settings.platform_secrets:
-                stored = await secrets.platform_settings(clients.secrets, settings.platform_secrets)
-                configured = merge_platforms(stored, configured)  # the environment wins
-            platforms = Platforms(settings=configured, transport=platform_transport)
-            deps = AppDeps(
-                settings=settings,
-                clients=clients,
-                store=Store.create(clients, names),
-                idp=IdentityProvider(clients.cognito, user_pool_id=pool_id, client_id=client_id),
-                events=EventPublisher(clients.events, names.event_bus()),
-                mailer=Mailer(clients.ses, settings.email_from),
-                verifier=TokenVerifier(
-                    http=http,
-                    issuer=issuer(settings.region, pool_id),
-                    client_id=client_id,
-                    jwks_url=settings.cognito_jwks_url,
-                    clock=token_clock,
-                ),
-                http=http,
-                clock=clock,
-                platforms=platforms,
-            )
+        async with open_deps(
+            settings,
+            clock=clock,
+            token_clock=token_clock,
+            platform_transport=platform_transport,
+        ) as deps:
             # A move a crashed process left half-done is finished before serving.
-            await _resume_moves(deps.store)
+            await _resume_moves(deps)
             yield {"deps": deps}
 
     schema = build_schema(

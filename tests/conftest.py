@@ -17,6 +17,7 @@ import pytest
 from listbackup.aws import AwsClients, open_clients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings, load_settings
+from listbackup.deps import AppDeps, Deps, open_deps
 from listbackup.devstack import jwks_url, live_server, local_aws
 from listbackup.server import create_app
 from tests.aws_state import wipe
@@ -89,6 +90,20 @@ async def _clean_slate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     settings: Settings = request.getfixturevalue("settings")
     yield
     await wipe(endpoint, settings)
+
+
+@pytest.fixture(scope="session")
+async def app_deps(settings: Settings) -> AsyncIterator[AppDeps]:
+    """A process's dependency bundle, as the API and the worker build it."""
+    async with open_deps(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def deps(app_deps: AppDeps, aws: AwsClients) -> Deps:
+    """One operation's dependencies, on the wiped stack; ``dataclasses.replace`` it to
+    fix the clock or swap a dependency."""
+    return app_deps.for_operation()
 
 
 @pytest.fixture(scope="session")

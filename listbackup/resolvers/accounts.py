@@ -9,37 +9,27 @@ from listbackup.store.pages import Page
 
 
 async def account(ctx: Context, *, account_id: str) -> Account:
-    return await accounts.get(
-        loaders=ctx.loaders, principal=await ctx.principal(), account_id=account_id
-    )
+    return await accounts.get(ctx.deps, principal=await ctx.principal(), account_id=account_id)
 
 
 async def viewer_access(ctx: Context, *, account: Account) -> Access:
     principal = await ctx.principal()
-    return await access.access(loaders=ctx.loaders, user_id=principal.user_id, account=account)
+    return await access.access(ctx.deps, user_id=principal.user_id, account=account)
 
 
 async def parent(ctx: Context, *, account: Account) -> Account | None:
-    return await accounts.parent(
-        loaders=ctx.loaders, principal=await ctx.principal(), account=account
-    )
+    return await accounts.parent(ctx.deps, principal=await ctx.principal(), account=account)
 
 
 async def ancestors(ctx: Context, *, account: Account) -> list[Account]:
-    return await accounts.ancestors(
-        loaders=ctx.loaders, principal=await ctx.principal(), account=account
-    )
+    return await accounts.ancestors(ctx.deps, principal=await ctx.principal(), account=account)
 
 
 async def children(
     ctx: Context, *, account: Account, first: int, after: str | None
 ) -> Page[Account]:
     return await accounts.children(
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account=account,
-        first=first,
-        after=after,
+        ctx.deps, principal=await ctx.principal(), account=account, first=first, after=after
     )
 
 
@@ -47,23 +37,13 @@ async def descendants(
     ctx: Context, *, account: Account, first: int, after: str | None
 ) -> Page[Account]:
     return await accounts.descendants(
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account=account,
-        first=first,
-        after=after,
+        ctx.deps, principal=await ctx.principal(), account=account, first=first, after=after
     )
 
 
 async def create(ctx: Context, *, name: str, parent_id: str, company: str | None) -> Account:
     return await accounts.create(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        name=name,
-        parent_id=parent_id,
-        company=company,
-        now=ctx.now(),
+        ctx.deps, principal=await ctx.principal(), name=name, parent_id=parent_id, company=company
     )
 
 
@@ -77,8 +57,7 @@ async def update(
     settings: SettingsChanges | None,
 ) -> Account:
     return await accounts.update(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
+        ctx.deps,
         principal=await ctx.principal(),
         account_id=account_id,
         name=name,
@@ -90,29 +69,16 @@ async def update(
 
 async def move(ctx: Context, *, account_id: str, new_parent_id: str) -> Account:
     return await accounts.move(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
+        ctx.deps,
         principal=await ctx.principal(),
         account_id=account_id,
         new_parent_id=new_parent_id,
-        now=ctx.now(),
     )
 
 
 async def delete(ctx: Context, *, account_id: str) -> Account:
-    return await accounts.delete(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account_id=account_id,
-        now=ctx.now(),
-    )
+    return await accounts.delete(ctx.deps, principal=await ctx.principal(), account_id=account_id)
 
 
 async def switch(ctx: Context, *, account_id: str) -> User:
-    return await accounts.switch(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account_id=account_id,
-    )
+    return await accounts.switch(ctx.deps, principal=await ctx.principal(), account_id=account_id)

@@ -12,11 +12,7 @@ async def list_members(
     ctx: Context, *, account: Account, first: int, after: str | None
 ) -> Page[Member]:
     return await members.list_members(
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account=account,
-        first=first,
-        after=after,
+        ctx.deps, principal=await ctx.principal(), account=account, first=first, after=after
     )
 
 
@@ -29,8 +25,7 @@ async def update(
     permissions: frozenset[Permission] | None,
 ) -> Member:
     return await members.update(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
+        ctx.deps,
         principal=await ctx.principal(),
         account_id=account_id,
         user_id=user_id,
@@ -41,22 +36,15 @@ async def update(
 
 async def remove(ctx: Context, *, account_id: str, user_id: str) -> None:
     await members.remove(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        account_id=account_id,
-        user_id=user_id,
+        ctx.deps, principal=await ctx.principal(), account_id=account_id, user_id=user_id
     )
 
 
 async def account_of(ctx: Context, *, membership: Membership, listed_on: str | None) -> Account:
     return await members.account_of(
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        membership=membership,
-        listed_on=listed_on,
+        ctx.deps, principal=await ctx.principal(), membership=membership, listed_on=listed_on
     )
 
 
 async def user_of(ctx: Context, *, membership: Membership) -> User:
-    return await members.user_of(loaders=ctx.loaders, membership=membership)
+    return await members.user_of(ctx.deps, membership=membership)

@@ -5,6 +5,4 @@ from listbackup.services import nodes
 
 
 async def node(ctx: Context, *, node_id: str) -> nodes.Node:
-    return await nodes.get(
-        loaders=ctx.loaders, principal=await ctx.optional_principal(), node_id=node_id
-    )
+    return await nodes.get(ctx.deps, principal=await ctx.optional_principal(), node_id=node_id)

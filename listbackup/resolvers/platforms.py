@@ -6,8 +6,8 @@ from listbackup.services import platforms
 
 
 async def platform(ctx: Context, *, slug: str) -> Platform:
-    return await platforms.get(loaders=ctx.loaders, slug=slug)
+    return await platforms.get(ctx.deps, slug=slug)
 
 
 async def platform_list(ctx: Context, *, category: str | None) -> list[Platform]:
-    return await platforms.get_all(loaders=ctx.loaders, category=category)
+    return await platforms.get_all(ctx.deps, category=category)

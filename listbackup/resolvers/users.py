@@ -13,34 +13,24 @@ async def viewer(ctx: Context) -> User:
 
 
 async def update_profile(ctx: Context, *, changes: ProfileChanges) -> User:
-    return await users.update_profile(
-        store=ctx.deps.store,
-        loaders=ctx.loaders,
-        principal=await ctx.principal(),
-        changes=changes,
-        now=ctx.now(),
-    )
+    return await users.update_profile(ctx.deps, principal=await ctx.principal(), changes=changes)
 
 
 async def user(ctx: Context, *, user_id: str) -> User:
-    return await users.get(loaders=ctx.loaders, principal=await ctx.principal(), user_id=user_id)
+    return await users.get(ctx.deps, principal=await ctx.principal(), user_id=user_id)
 
 
 async def current_account(ctx: Context, *, user: User) -> Account | None:
-    return await users.current_account(
-        loaders=ctx.loaders, principal=await ctx.principal(), user=user
-    )
+    return await users.current_account(ctx.deps, principal=await ctx.principal(), user=user)
 
 
 async def memberships(
     ctx: Context, *, user: User, first: int, after: str | None
 ) -> Page[Membership]:
     return await users.memberships(
-        loaders=ctx.loaders, principal=await ctx.principal(), user=user, first=first, after=after
+        ctx.deps, principal=await ctx.principal(), user=user, first=first, after=after
     )
 
 
 async def pending_invitations(ctx: Context, *, user: User) -> list[Invitation]:
-    return await users.pending_invitations(
-        loaders=ctx.loaders, principal=await ctx.principal(), user=user
-    )
+    return await users.pending_invitations(ctx.deps, principal=await ctx.principal(), user=user)

@@ -7,8 +7,8 @@ its ancestors. An account the user cannot see answers exactly like a missing one
 
 from __future__ import annotations
 
+from listbackup.deps import Deps
 from listbackup.errors import ForbiddenError, NotFoundError
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
     Access,
     Account,
@@ -24,20 +24,20 @@ NO_ACCESS = Access(role=None, permissions=frozenset(), inherited=False)
 NO_ACCOUNT = "No account with that id."
 
 
-async def _active_on_path(loaders: Loaders, user_id: str, account: Account) -> list[Membership]:
+async def _active_on_path(deps: Deps, user_id: str, account: Account) -> list[Membership]:
     """The user's active memberships on the account and its ancestors, root first."""
-    found = await loaders.membership.load_many([(aid, user_id) for aid in account.path])
+    found = await deps.loaders.membership.load_many([(aid, user_id) for aid in account.path])
     return [m for m in found if m is not None and m.status is MembershipStatus.ACTIVE]
 
 
-async def highest_visible_level(*, loaders: Loaders, user_id: str, account: Account) -> int | None:
+async def highest_visible_level(deps: Deps, *, user_id: str, account: Account) -> int | None:
     """The level of the highest account on the path the user holds a membership on."""
-    active = await _active_on_path(loaders, user_id, account)
+    active = await _active_on_path(deps, user_id, account)
     return account.path.index(active[0].account_id) if active else None
 
 
-async def access(*, loaders: Loaders, user_id: str, account: Account) -> Access:
-    active = await _active_on_path(loaders, user_id, account)
+async def access(deps: Deps, *, user_id: str, account: Account) -> Access:
+    active = await _active_on_path(deps, user_id, account)
     if not active:
         return NO_ACCESS
     strongest = max(active, key=lambda m: (_RANK[m.role], m.account_id == account.id))
@@ -50,25 +50,23 @@ async def access(*, loaders: Loaders, user_id: str, account: Account) -> Access:
 
 
 async def visible_account(
-    *, loaders: Loaders, principal: Principal, account_id: str
+    deps: Deps, *, principal: Principal, account_id: str
 ) -> tuple[Account, Access]:
     """The account and the caller's access to it; NOT_FOUND when missing or invisible."""
-    account = await loaders.account.load(account_id) if account_id else None
+    account = await deps.loaders.account.load(account_id) if account_id else None
     if account is None:
         raise NotFoundError(NO_ACCOUNT)
-    granted = await access(loaders=loaders, user_id=principal.user_id, account=account)
+    granted = await access(deps, user_id=principal.user_id, account=account)
     if not granted.visible:
         raise NotFoundError(NO_ACCOUNT)
     return account, granted
 
 
 async def require(
-    *, loaders: Loaders, principal: Principal, account_id: str, permission: Permission
+    deps: Deps, *, principal: Principal, account_id: str, permission: Permission
 ) -> Account:
     """The account, if the caller holds ``permission`` on it; FORBIDDEN if only visible."""
-    account, granted = await visible_account(
-        loaders=loaders, principal=principal, account_id=account_id
-    )
+    account, granted = await visible_account(deps, principal=principal, account_id=account_id)
     demand(granted, permission)
     return account
 

@@ -10,11 +10,10 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
+from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, AccountSettings, Permission
 from listbackup.models.invitations import InvitationStatus
 from listbackup.models.users import Principal, User
@@ -43,22 +42,13 @@ class SettingsChanges:
 
 
 async def create(
-    *,
-    store: Store,
-    loaders: Loaders,
-    principal: Principal,
-    name: str,
-    parent_id: str,
-    company: str | None,
-    now: datetime,
+    deps: Deps, *, principal: Principal, name: str, parent_id: str, company: str | None
 ) -> Account:
+    now = deps.now()
     name = validation.text(name, "name")
     company = validation.text(company, "company") if company else None
     parent = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=parent_id,
-        permission=Permission.CREATE_SUB_ACCOUNTS,
+        deps, principal=principal, account_id=parent_id, permission=Permission.CREATE_SUB_ACCOUNTS
     )
     _check_room(parent)
     account_id = str(uuid.uuid4())
@@ -75,15 +65,17 @@ async def create(
         ),
     )
     try:
-        await store.transact(
+        await deps.store.transact(
             [
-                store.accounts.put_new(account),
-                store.accounts.add_child(parent, max_children=parent.settings.max_sub_accounts),
+                deps.store.accounts.put_new(account),
+                deps.store.accounts.add_child(
+                    parent, max_children=parent.settings.max_sub_accounts
+                ),
             ]
         )
     except ConflictError:
         # The parent filled up (or moved) between our read and our write.
-        fresh = await store.accounts.get_many([parent.id])
+        fresh = await deps.store.accounts.get_many([parent.id])
         if fresh[0] is not None:
             _check_room(fresh[0])
         raise
@@ -104,9 +96,8 @@ def _check_room(parent: Account) -> None:
 
 
 async def update(
+    deps: Deps,
     *,
-    store: Store,
-    loaders: Loaders,
     principal: Principal,
     account_id: str,
     name: str | None,
@@ -115,10 +106,7 @@ async def update(
     settings: SettingsChanges | None,
 ) -> Account:
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.MODIFY_SETTINGS,
+        deps, principal=principal, account_id=account_id, permission=Permission.MODIFY_SETTINGS
     )
     changes: dict[str, Any] = {}
     if name is not None:
@@ -131,8 +119,8 @@ async def update(
         changes["settings"] = settings_map(_apply(account.settings, settings))
     if not changes:
         return account
-    updated = await store.accounts.update(account.id, changes)
-    loaders.account.clear(updated.id).prime(updated.id, updated)
+    updated = await deps.store.accounts.update(account.id, changes)
+    deps.loaders.account.clear(updated.id).prime(updated.id, updated)
     return updated
 
 
@@ -163,15 +151,7 @@ def _apply(current: AccountSettings, changes: SettingsChanges) -> AccountSetting
     return result
 
 
-async def move(
-    *,
-    store: Store,
-    loaders: Loaders,
-    principal: Principal,
-    account_id: str,
-    new_parent_id: str,
-    now: datetime,
-) -> Account:
+async def move(deps: Deps, *, principal: Principal, account_id: str, new_parent_id: str) -> Account:
     """Re-parent an account and its subtree within its own root's tree.
 
     A move changes who inherits access to the subtree, so it needs owner-level rights
@@ -179,12 +159,13 @@ async def move(
     account would otherwise carry it off into a tree they own) and never raises the
     caller's own access to what moves.
     """
+    now = deps.now()
     account, granted = await access.visible_account(
-        loaders=loaders, principal=principal, account_id=account_id
+        deps, principal=principal, account_id=account_id
     )
     # Both must be visible before any other answer, so a hidden id reads as missing.
     new_parent, granted_there = await access.visible_account(
-        loaders=loaders, principal=principal, account_id=new_parent_id
+        deps, principal=principal, account_id=new_parent_id
     )
     if account.parent_id is None:
         raise ForbiddenError("A root account cannot be moved.", reason="ROOT_ACCOUNT")
@@ -201,7 +182,7 @@ async def move(
         return account
     new_path = (*new_parent.path, account.id)
     after = await access.access(
-        loaders=loaders, user_id=principal.user_id, account=replace(account, path=new_path)
+        deps, user_id=principal.user_id, account=replace(account, path=new_path)
     )
     if access.exceeds(after, granted):
         raise ForbiddenError(
@@ -209,25 +190,27 @@ async def move(
             reason="PERMISSION_ESCALATION",
         )
     _check_room(new_parent)
-    subtree = await store.accounts.subtree(account.root_id, account.path)
+    subtree = await deps.store.accounts.subtree(account.root_id, account.path)
     if any(a.id == new_parent.id for a in subtree):
         # The new parent moved under this account since we read it (a crossing move).
         raise _circular()
     descendants = [a for a in subtree if a.id != account.id]
     counters = [
-        store.accounts.add_child(new_parent, max_children=new_parent.settings.max_sub_accounts),
-        store.accounts.remove_child(account.parent_id),
+        deps.store.accounts.add_child(
+            new_parent, max_children=new_parent.settings.max_sub_accounts
+        ),
+        deps.store.accounts.remove_child(account.parent_id),
     ]
-    head = [store.accounts.moved(account, new_path), *counters]
+    head = [deps.store.accounts.moved(account, new_path), *counters]
     if len(descendants) + len(head) <= MOVE_BATCH:
-        await store.transact(head + _rehome(store, descendants, account.path, new_path))
+        await deps.store.transact(head + _rehome(deps.store, descendants, account.path, new_path))
     else:
         # Too big for one transaction: journal first, so a crash mid-way can be resumed.
         journal = Move(account.id, account.path, new_path, now)
-        await store.transact([store.moves.put_new(journal), *head])
-        await _finish_move(store, journal)
+        await deps.store.transact([deps.store.moves.put_new(journal), *head])
+        await _finish_move(deps.store, journal)
     moved = replace(account, path=new_path)
-    loaders.account.clear(moved.id).prime(moved.id, moved)
+    deps.loaders.account.clear(moved.id).prime(moved.id, moved)
     return moved
 
 
@@ -265,23 +248,19 @@ async def _finish_move(store: Store, journal: Move) -> None:
     await store.moves.finish(journal.account_id)
 
 
-async def resume_moves(*, store: Store) -> int:
+async def resume_moves(deps: Deps) -> int:
     """Finish every move a crash left half-done; return how many there were."""
-    pending = await store.moves.pending()
+    pending = await deps.store.moves.pending()
     for journal in pending:
         log.warning("resuming the move of account %s", journal.account_id)
-        await _finish_move(store, journal)
+        await _finish_move(deps.store, journal)
     return len(pending)
 
 
-async def delete(
-    *, store: Store, loaders: Loaders, principal: Principal, account_id: str, now: datetime
-) -> Account:
+async def delete(deps: Deps, *, principal: Principal, account_id: str) -> Account:
+    now = deps.now()
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.DELETE_ACCOUNT,
+        deps, principal=principal, account_id=account_id, permission=Permission.DELETE_ACCOUNT
     )
     if account.child_count:
         raise ConflictError(
@@ -291,71 +270,69 @@ async def delete(
         ("connections", "HAS_CONNECTIONS", "connections"),
         ("sources", "HAS_SOURCES", "backup sources"),
     ):
-        if await store.owns_any(table, account.id):
+        if await deps.store.owns_any(table, account.id):
             raise ConflictError(f"Delete this account's {what} first.", reason=reason)
-    members = await store.memberships.all_for_account(account.id)
-    pending = await store.invitations.pending_for_account(account.id, now)
-    items = [store.accounts.delete_childless(account)]
+    members = await deps.store.memberships.all_for_account(account.id)
+    pending = await deps.store.invitations.pending_for_account(account.id, now)
+    items = [deps.store.accounts.delete_childless(account)]
     if account.parent_id:
-        items.append(store.accounts.remove_child(account.parent_id))
+        items.append(deps.store.accounts.remove_child(account.parent_id))
     # Memberships go with the account, and its pending invitations are revoked with it, so
     # no invitee is left holding one to an account that is gone. What one transaction
     # cannot hold goes just before it, in transactions of its own.
     with_it = [
-        *(store.memberships.remove(m) for m in members),
-        *(store.invitations.answer(i, InvitationStatus.REVOKED, now) for i in pending),
+        *(deps.store.memberships.remove(m) for m in members),
+        *(deps.store.invitations.answer(i, InvitationStatus.REVOKED, now) for i in pending),
     ]
     fits = MOVE_BATCH - len(items)
     for start in range(fits, len(with_it), MOVE_BATCH):
-        await store.transact(with_it[start : start + MOVE_BATCH])
-    await store.transact(items + with_it[:fits])
-    loaders.account.clear(account.id)
+        await deps.store.transact(with_it[start : start + MOVE_BATCH])
+    await deps.store.transact(items + with_it[:fits])
+    deps.loaders.account.clear(account.id)
     return account
 
 
-async def get(*, loaders: Loaders, principal: Principal, account_id: str) -> Account:
-    account, _ = await access.visible_account(
-        loaders=loaders, principal=principal, account_id=account_id
-    )
+async def get(deps: Deps, *, principal: Principal, account_id: str) -> Account:
+    account, _ = await access.visible_account(deps, principal=principal, account_id=account_id)
     return account
 
 
-async def ancestors(*, loaders: Loaders, principal: Principal, account: Account) -> list[Account]:
+async def ancestors(deps: Deps, *, principal: Principal, account: Account) -> list[Account]:
     """The breadcrumb, root first: the ancestors the caller can see (from their highest
     membership down)."""
     first_visible = await access.highest_visible_level(
-        loaders=loaders, user_id=principal.user_id, account=account
+        deps, user_id=principal.user_id, account=account
     )
     if first_visible is None:
         return []
     ids = list(account.path[first_visible:-1])
-    found = await loaders.account.load_many(ids)
+    found = await deps.loaders.account.load_many(ids)
     return [a for a in found if a is not None]
 
 
-async def parent(*, loaders: Loaders, principal: Principal, account: Account) -> Account | None:
-    trail = await ancestors(loaders=loaders, principal=principal, account=account)
+async def parent(deps: Deps, *, principal: Principal, account: Account) -> Account | None:
+    trail = await ancestors(deps, principal=principal, account=account)
     return trail[-1] if trail and trail[-1].id == account.parent_id else None
 
 
 async def children(
-    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+    deps: Deps, *, principal: Principal, account: Account, first: int, after: str | None
 ) -> Page[Account]:
-    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
-    return await loaders.children.load((account.id, first, after))
+    await access.visible_account(deps, principal=principal, account_id=account.id)
+    return await deps.loaders.children.load((account.id, first, after))
 
 
 async def descendants(
-    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+    deps: Deps, *, principal: Principal, account: Account, first: int, after: str | None
 ) -> Page[Account]:
-    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
-    return await loaders.descendants.load((account.id, first, after))
+    await access.visible_account(deps, principal=principal, account_id=account.id)
+    return await deps.loaders.descendants.load((account.id, first, after))
 
 
-async def switch(*, store: Store, loaders: Loaders, principal: Principal, account_id: str) -> User:
-    account, _ = await access.visible_account(
-        loaders=loaders, principal=principal, account_id=account_id
+async def switch(deps: Deps, *, principal: Principal, account_id: str) -> User:
+    account, _ = await access.visible_account(deps, principal=principal, account_id=account_id)
+    user = await deps.store.users.update(
+        principal.user_id, changes={"currentAccountId": account.id}
     )
-    user = await store.users.update(principal.user_id, changes={"currentAccountId": account.id})
-    loaders.user.clear(user.id).prime(user.id, user)
+    deps.loaders.user.clear(user.id).prime(user.id, user)
     return user

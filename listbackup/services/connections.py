@@ -11,25 +11,21 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from listbackup.adapters.events import EventPublisher
+from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, ConflictError, NotFoundError
-from listbackup.integrations import Platforms
 from listbackup.integrations.base import Connector, ConnectorContext, Integration
 from listbackup.integrations.errors import (
     ConnectorError,
     CredentialsRejected,
     PlatformUnavailable,
 )
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, Permission
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access, tokens
-from listbackup.store import Store
 from listbackup.store.pages import Page
 
 log = logging.getLogger(__name__)
@@ -46,23 +42,21 @@ class TestResult:
     connection: Connection
 
 
-async def get(*, loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
-    connection = await loaders.connection.load(connection_id) if connection_id else None
+async def get(deps: Deps, *, principal: Principal, connection_id: str) -> Connection:
+    connection = await deps.loaders.connection.load(connection_id) if connection_id else None
     if connection is None:
         raise NotFoundError(NO_CONNECTION)
     try:
-        await access.visible_account(
-            loaders=loaders, principal=principal, account_id=connection.account_id
-        )
+        await access.visible_account(deps, principal=principal, account_id=connection.account_id)
     except NotFoundError:
         raise NotFoundError(NO_CONNECTION) from None
     return connection
 
 
-async def manageable(loaders: Loaders, principal: Principal, connection_id: str) -> Connection:
-    connection = await get(loaders=loaders, principal=principal, connection_id=connection_id)
+async def manageable(deps: Deps, *, principal: Principal, connection_id: str) -> Connection:
+    connection = await get(deps, principal=principal, connection_id=connection_id)
     await access.require(
-        loaders=loaders,
+        deps,
         principal=principal,
         account_id=connection.account_id,
         permission=Permission.MANAGE_INTEGRATIONS,
@@ -71,16 +65,16 @@ async def manageable(loaders: Loaders, principal: Principal, connection_id: str)
 
 
 async def list_for_account(
+    deps: Deps,
     *,
-    loaders: Loaders,
     principal: Principal,
     account: Account,
     first: int,
     after: str | None,
     platform: str | None,
 ) -> Page[Connection]:
-    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
-    return await loaders.connections_by_account.load(((account.id, platform), first, after))
+    await access.visible_account(deps, principal=principal, account_id=account.id)
+    return await deps.loaders.connections_by_account.load(((account.id, platform), first, after))
 
 
 def check_credentials(integration: Integration, given: object) -> dict[str, str]:
@@ -107,13 +101,11 @@ def check_credentials(integration: Integration, given: object) -> dict[str, str]
     return clean
 
 
-async def _verify(
-    platforms: Platforms, integration: Integration, secret: Mapping[str, str]
-) -> str | None:
+async def _verify(deps: Deps, integration: Integration, secret: Mapping[str, str]) -> str | None:
     """The connector's cheapest call; bad credentials become BAD_USER_INPUT."""
     connector: Connector | None = None
     try:
-        connector = _api_key_connector(platforms, integration, secret)
+        connector = _api_key_connector(deps, integration, secret)
         return await connector.check()
     except PlatformUnavailable as exc:
         raise BadUserInputError(exc.message, reason="PLATFORM_UNREACHABLE") from None
@@ -125,25 +117,19 @@ async def _verify(
 
 
 async def create_api_key(
+    deps: Deps,
     *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
-    events: EventPublisher,
     principal: Principal,
     account_id: str,
     platform_slug: str,
     name: str,
     credentials: object,
-    now: datetime,
 ) -> Connection:
+    now = deps.now()
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.MANAGE_INTEGRATIONS,
+        deps, principal=principal, account_id=account_id, permission=Permission.MANAGE_INTEGRATIONS
     )
-    integration = platforms.integration(platform_slug)
+    integration = deps.platforms.integration(platform_slug)
     if integration.platform.auth_type is not AuthType.API_KEY:
         raise BadUserInputError(
             f"{integration.platform.name} connects with OAuth: use startOAuthConnection.",
@@ -151,7 +137,7 @@ async def create_api_key(
         )
     name = connection_name(name)
     secret = check_credentials(integration, credentials)
-    external = await _verify(platforms, integration, secret)
+    external = await _verify(deps, integration, secret)
     connection = Connection(
         id=str(uuid.uuid4()),
         account_id=account.id,
@@ -164,11 +150,13 @@ async def create_api_key(
         external_account=external,
         last_tested_at=now,
     )
-    sealed = await store.vault.seal(
+    sealed = await deps.store.vault.seal(
         account_id=account.id, connection_id=connection.id, secret=secret
     )
-    await store.transact([store.connections.put_new(connection), store.vault.put(sealed)])
-    await events.publish(
+    await deps.store.transact(
+        [deps.store.connections.put_new(connection), deps.store.vault.put(sealed)]
+    )
+    await deps.events.publish(
         SOURCE,
         "Connection Test",
         {"connectionId": connection.id, "accountId": account.id, "ok": True, "at": now},
@@ -184,57 +172,45 @@ def connection_name(name: str | None) -> str:
 
 
 def _api_key_connector(
-    platforms: Platforms, integration: Integration, secret: Mapping[str, str]
+    deps: Deps, integration: Integration, secret: Mapping[str, str]
 ) -> Connector:
     assert integration.connector is not None  # noqa: S101 - every registry entry has one
     context = ConnectorContext(
-        base_url=platforms.base_url(integration, secret),
+        base_url=deps.platforms.base_url(integration, secret),
         credentials=secret,
-        transport=platforms.transport,
+        transport=deps.platforms.transport,
         pace=integration.pace,
     )
     return integration.connector(context)
 
 
-async def connector_for(
-    *, store: Store, platforms: Platforms, connection: Connection, clock: Any
-) -> Connector:
+async def connector_for(deps: Deps, *, connection: Connection) -> Connector:
     """A connector for a stored connection: API keys opened from the vault, OAuth tokens
     through a token source that refreshes them under the connection's lock."""
-    integration = platforms.integration(connection.platform)
+    integration = deps.platforms.integration(connection.platform)
     assert integration.connector is not None  # noqa: S101
-    secret = await store.vault.open(account_id=connection.account_id, connection_id=connection.id)
+    secret = await deps.store.vault.open(
+        account_id=connection.account_id, connection_id=connection.id
+    )
     if connection.auth_type is AuthType.API_KEY:
-        return _api_key_connector(platforms, integration, secret)
+        return _api_key_connector(deps, integration, secret)
     extras = {k: str(v) for k, v in (secret.get("extras") or {}).items()}
     context = ConnectorContext(
-        base_url=platforms.base_url(integration, extras),
+        base_url=deps.platforms.base_url(integration, extras),
         credentials=extras,
-        tokens=tokens.VaultTokens(
-            store=store, platforms=platforms, connection=connection, clock=clock
-        ),
-        transport=platforms.transport,
+        tokens=tokens.VaultTokens(deps, connection=connection),
+        transport=deps.platforms.transport,
         pace=integration.pace,
     )
     return integration.connector(context)
 
 
-async def test(
-    *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
-    events: EventPublisher,
-    principal: Principal,
-    connection_id: str,
-    now: datetime,
-) -> TestResult:
-    connection = await manageable(loaders, principal, connection_id)
+async def test(deps: Deps, *, principal: Principal, connection_id: str) -> TestResult:
+    now = deps.now()
+    connection = await manageable(deps, principal=principal, connection_id=connection_id)
     status, message, external = ConnectionStatus.ACTIVE, None, connection.external_account
     try:
-        connector = await connector_for(
-            store=store, platforms=platforms, connection=connection, clock=lambda: now
-        )
+        connector = await connector_for(deps, connection=connection)
         try:
             external = await connector.check() or external
         finally:
@@ -247,7 +223,7 @@ async def test(
     except ConnectorError as exc:
         status, message = ConnectionStatus.ERROR, exc.message
     ok = status is ConnectionStatus.ACTIVE
-    updated = await store.connections.update(
+    updated = await deps.store.connections.update(
         connection.id,
         {
             "status": status.value,
@@ -256,8 +232,8 @@ async def test(
             "externalAccount": external,
         },
     )
-    loaders.connection.clear(updated.id).prime(updated.id, updated)
-    await events.publish(
+    deps.loaders.connection.clear(updated.id).prime(updated.id, updated)
+    await deps.events.publish(
         SOURCE,
         "Connection Test",
         {"connectionId": connection.id, "accountId": connection.account_id, "ok": ok, "at": now},
@@ -266,17 +242,15 @@ async def test(
 
 
 async def update(
+    deps: Deps,
     *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
     principal: Principal,
     connection_id: str,
     name: str | None,
     credentials: object | None,
-    now: datetime,
 ) -> Connection:
-    connection = await manageable(loaders, principal, connection_id)
+    now = deps.now()
+    connection = await manageable(deps, principal=principal, connection_id=connection_id)
     changes: dict[str, Any] = {}
     if name is not None:
         changes["name"] = connection_name(name)
@@ -286,10 +260,10 @@ async def update(
                 "OAuth connections change their credentials with reconnect.",
                 field="credentials",
             )
-        integration = platforms.integration(connection.platform)
+        integration = deps.platforms.integration(connection.platform)
         secret = check_credentials(integration, credentials)
-        external = await _verify(platforms, integration, secret)
-        await store.vault.replace(
+        external = await _verify(deps, integration, secret)
+        await deps.store.vault.replace(
             account_id=connection.account_id, connection_id=connection.id, secret=secret
         )
         changes |= {
@@ -300,21 +274,19 @@ async def update(
         }
     if not changes:
         return connection
-    updated = await store.connections.update(connection.id, changes)
-    loaders.connection.clear(updated.id).prime(updated.id, updated)
+    updated = await deps.store.connections.update(connection.id, changes)
+    deps.loaders.connection.clear(updated.id).prime(updated.id, updated)
     return updated
 
 
-async def delete(
-    *, store: Store, loaders: Loaders, principal: Principal, connection_id: str
-) -> Connection:
-    connection = await manageable(loaders, principal, connection_id)
-    if await store.used_by_sources(connection.id):
+async def delete(deps: Deps, *, principal: Principal, connection_id: str) -> Connection:
+    connection = await manageable(deps, principal=principal, connection_id=connection_id)
+    if await deps.store.used_by_sources(connection.id):
         raise ConflictError(
             "Backup sources use this connection: delete them first.", reason="CONNECTION_IN_USE"
         )
-    await store.transact(
-        [store.connections.delete(connection.id), store.vault.delete(connection.id)]
+    await deps.store.transact(
+        [deps.store.connections.delete(connection.id), deps.store.vault.delete(connection.id)]
     )
-    loaders.connection.clear(connection.id)
+    deps.loaders.connection.clear(connection.id)
     return connection

@@ -6,9 +6,8 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from listbackup.adapters.mailer import Mailer
+from listbackup.deps import Deps
 from listbackup.errors import ConflictError, ForbiddenError, NotFoundError
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
     ROLE_PERMISSIONS,
     Access,
@@ -20,7 +19,6 @@ from listbackup.models.accounts import (
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import access, emails, rate_limits, validation
-from listbackup.store import Store
 from listbackup.store.pages import Page
 
 
@@ -28,27 +26,27 @@ def _is_invitee(principal: Principal, invitation: Invitation) -> bool:
     return invitation.email == principal.user.email
 
 
-async def account(*, loaders: Loaders, principal: Principal, invitation: Invitation) -> Account:
+async def account(deps: Deps, *, principal: Principal, invitation: Invitation) -> Account:
     """The inviting account: visible to its members and to the person invited."""
     if _is_invitee(principal, invitation):
-        found = await loaders.account.load(invitation.account_id)
+        found = await deps.loaders.account.load(invitation.account_id)
         if found is None:
             raise NotFoundError(access.NO_ACCOUNT)
         return found
     found, _ = await access.visible_account(
-        loaders=loaders, principal=principal, account_id=invitation.account_id
+        deps, principal=principal, account_id=invitation.account_id
     )
     return found
 
 
-async def inviter(*, loaders: Loaders, principal: Principal, invitation: Invitation) -> User | None:
+async def inviter(deps: Deps, *, principal: Principal, invitation: Invitation) -> User | None:
     """Who sent the invitation, shown to its sender and to the person invited."""
     if invitation.invited_by is None:
         return None
     if invitation.invited_by == principal.user_id:
         return principal.user
     if _is_invitee(principal, invitation):
-        return await loaders.user.load(invitation.invited_by)
+        return await deps.loaders.user.load(invitation.invited_by)
     return None
 
 
@@ -56,19 +54,19 @@ INVITATION_LIFETIME = timedelta(days=7)
 NO_INVITATION = "No invitation with that id."
 
 
-async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> Invitation:
+async def get(deps: Deps, *, principal: Principal, invitation_id: str) -> Invitation:
     """An invitation the caller may see: theirs, or their account's if they may invite."""
-    invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
+    invitation = await deps.loaders.invitation.load(invitation_id) if invitation_id else None
     if invitation is None:
         raise NotFoundError(NO_INVITATION)
     if _is_invitee(principal, invitation):
         # An invitation to an account that is gone leads nowhere: it is gone too.
-        if await loaders.account.load(invitation.account_id) is None:
+        if await deps.loaders.account.load(invitation.account_id) is None:
             raise NotFoundError(NO_INVITATION)
         return invitation
     try:
         await access.require(
-            loaders=loaders,
+            deps,
             principal=principal,
             account_id=invitation.account_id,
             permission=Permission.INVITE_USERS,
@@ -79,36 +77,25 @@ async def get(*, loaders: Loaders, principal: Principal, invitation_id: str) -> 
 
 
 async def invite(
-    *,
-    store: Store,
-    loaders: Loaders,
-    mailer: Mailer,
-    principal: Principal,
-    account_id: str,
-    email: str,
-    role: Role,
-    now: datetime,
-    app_url: str,
+    deps: Deps, *, principal: Principal, account_id: str, email: str, role: Role
 ) -> Invitation:
+    now = deps.now()
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.INVITE_USERS,
+        deps, principal=principal, account_id=account_id, permission=Permission.INVITE_USERS
     )
     email = validation.email(email)
-    granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
+    granted = await access.access(deps, user_id=principal.user_id, account=account)
     if refusal := _refusal(granted, role):
         raise refusal
-    existing_user = await store.users.find_by_email(email)
-    if existing_user and await loaders.membership.load((account.id, existing_user)):
+    existing_user = await deps.store.users.find_by_email(email)
+    if existing_user and await deps.loaders.membership.load((account.id, existing_user)):
         raise ConflictError("They are already a member of this account.", reason="ALREADY_MEMBER")
-    pending = await loaders.pending_invitations.load(email)
+    pending = await deps.loaders.pending_invitations.load(email)
     if any(i.account_id == account.id for i in pending):
         raise ConflictError(
             "They already have a pending invitation to this account.", reason="ALREADY_INVITED"
         )
-    await _count_invitation(store, inviter=principal.user_id, account=account.id, now=now)
+    await _count_invitation(deps, inviter=principal.user_id, account=account.id)
     invitation = Invitation(
         id=str(uuid.uuid4()),
         account_id=account.id,
@@ -124,49 +111,49 @@ async def invite(
         account_name=account.name,
         role=role,
         expires_at=invitation.expires_at,
-        app_url=app_url,
+        app_url=deps.settings.app_url,
     )
-    await store.invitations.put_new(invitation)
+    await deps.store.invitations.put_new(invitation)
     try:
-        await mailer.send(to=email, subject=message.subject, body=message.body)
+        await deps.mailer.send(to=email, subject=message.subject, body=message.body)
     except BaseException:
         # No email, no invitation: the inviter sees the failure and can try again.
-        await store.invitations.delete(invitation.id)
+        await deps.store.invitations.delete(invitation.id)
         raise
     return invitation
 
 
-async def _count_invitation(store: Store, *, inviter: str, account: str, now: datetime) -> None:
+async def _count_invitation(deps: Deps, inviter: str, account: str) -> None:
     """Count one invitation against both daily limits; RATE_LIMITED over either.
 
     Counted once everything else has been checked, so only invitations that would be
     sent use up the allowance; the counters add atomically across server processes.
     """
-    await rate_limits.hit(store.rate_limits, rate_limits.INVITATIONS_PER_INVITER, inviter, now)
-    await rate_limits.hit(store.rate_limits, rate_limits.INVITATIONS_PER_ACCOUNT, account, now)
+    now = deps.now()
+    await rate_limits.hit(deps.store.rate_limits, rate_limits.INVITATIONS_PER_INVITER, inviter, now)
+    await rate_limits.hit(deps.store.rate_limits, rate_limits.INVITATIONS_PER_ACCOUNT, account, now)
 
 
-async def accept(
-    *, store: Store, loaders: Loaders, principal: Principal, invitation_id: str, now: datetime
-) -> Membership:
-    invitation = await loaders.invitation.load(invitation_id) if invitation_id else None
+async def accept(deps: Deps, *, principal: Principal, invitation_id: str) -> Membership:
+    now = deps.now()
+    invitation = await deps.loaders.invitation.load(invitation_id) if invitation_id else None
     if invitation is None or not _is_invitee(principal, invitation):
         raise NotFoundError(NO_INVITATION)
-    account = await loaders.account.load(invitation.account_id)
+    account = await deps.loaders.account.load(invitation.account_id)
     if account is None:
         raise NotFoundError(NO_INVITATION)
     _check_pending(invitation, now)
-    if await loaders.membership.load((account.id, principal.user_id)):
+    if await deps.loaders.membership.load((account.id, principal.user_id)):
         raise ConflictError("You are already a member of this account.", reason="ALREADY_MEMBER")
-    await _check_inviter(loaders, invitation, account)
+    await _check_inviter(deps, invitation, account)
     membership = Membership(
         account_id=account.id, user_id=principal.user_id, role=invitation.role, joined_at=now
     )
-    await store.transact(
+    await deps.store.transact(
         [
-            store.invitations.answer(invitation, InvitationStatus.ACCEPTED, now),
-            store.memberships.put_new(membership),
-            store.accounts.members_changed(
+            deps.store.invitations.answer(invitation, InvitationStatus.ACCEPTED, now),
+            deps.store.memberships.put_new(membership),
+            deps.store.accounts.members_changed(
                 account,
                 joined=principal.user_id,
                 owner_delta=int(invitation.role is Role.OWNER),
@@ -174,17 +161,16 @@ async def accept(
         ]
     )
     key = (account.id, principal.user_id)
-    loaders.membership.clear(key).prime(key, membership)
+    deps.loaders.membership.clear(key).prime(key, membership)
     return membership
 
 
-async def revoke(
-    *, store: Store, loaders: Loaders, principal: Principal, invitation_id: str, now: datetime
-) -> Invitation:
-    invitation = await get(loaders=loaders, principal=principal, invitation_id=invitation_id)
+async def revoke(deps: Deps, *, principal: Principal, invitation_id: str) -> Invitation:
+    now = deps.now()
+    invitation = await get(deps, principal=principal, invitation_id=invitation_id)
     try:
         await access.require(
-            loaders=loaders,
+            deps,
             principal=principal,
             account_id=invitation.account_id,
             permission=Permission.INVITE_USERS,
@@ -196,7 +182,9 @@ async def revoke(
             reason="MISSING_PERMISSION",
         ) from None
     _check_pending(invitation, now)
-    await store.transact([store.invitations.answer(invitation, InvitationStatus.REVOKED, now)])
+    await deps.store.transact(
+        [deps.store.invitations.answer(invitation, InvitationStatus.REVOKED, now)]
+    )
     return replace(invitation, stored_status=InvitationStatus.REVOKED)
 
 
@@ -216,11 +204,11 @@ def _refusal(granted: Access, role: Role) -> ForbiddenError | None:
     return None
 
 
-async def _check_inviter(loaders: Loaders, invitation: Invitation, account: Account) -> None:
+async def _check_inviter(deps: Deps, invitation: Invitation, account: Account) -> None:
     """An invitation is only as good as its sender's rights today: one sent by someone
     since removed or demoted would otherwise grant what they no longer may."""
     granted = (
-        await access.access(loaders=loaders, user_id=invitation.invited_by, account=account)
+        await access.access(deps, user_id=invitation.invited_by, account=account)
         if invitation.invited_by
         else access.NO_ACCESS
     )
@@ -245,12 +233,9 @@ def _check_pending(invitation: Invitation, now: datetime) -> None:
 
 
 async def list_for_account(
-    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+    deps: Deps, *, principal: Principal, account: Account, first: int, after: str | None
 ) -> Page[Invitation]:
     await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account.id,
-        permission=Permission.INVITE_USERS,
+        deps, principal=principal, account_id=account.id, permission=Permission.INVITE_USERS
     )
-    return await loaders.invitations_by_account.load((account.id, first, after))
+    return await deps.loaders.invitations_by_account.load((account.id, first, after))

@@ -10,8 +10,8 @@ import base64
 import binascii
 from dataclasses import dataclass, replace
 
+from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError, NotFoundError
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import (
     ROLE_PERMISSIONS,
     Access,
@@ -22,7 +22,6 @@ from listbackup.models.accounts import (
 )
 from listbackup.models.users import Principal, User
 from listbackup.services import access
-from listbackup.store import Store
 from listbackup.store.pages import Page, check_first
 
 NO_MEMBER = "No such member of this account."
@@ -38,15 +37,15 @@ class Member:
 
 
 async def list_members(
-    *, loaders: Loaders, principal: Principal, account: Account, first: int, after: str | None
+    deps: Deps, *, principal: Principal, account: Account, first: int, after: str | None
 ) -> Page[Member]:
     """Direct members (by user id), then those of each ancestor, nearest first; everyone
     once, under their closest membership. One BatchGetItem for the page's memberships."""
-    await access.visible_account(loaders=loaders, principal=principal, account_id=account.id)
+    await access.visible_account(deps, principal=principal, account_id=account.id)
     offset = _offset(after, first)
     if first == 0:  # an empty page, as every list answers it: nothing to read
         return Page(items=(), end_cursor=None)
-    path = await loaders.account.load_many(list(account.path))
+    path = await deps.loaders.account.load_many(list(account.path))
     entries: list[tuple[str, str, bool]] = []
     seen: set[str] = set()
     for distance, holder in enumerate(reversed(path)):
@@ -56,7 +55,7 @@ async def list_members(
             seen.add(user_id)
             entries.append((holder.id, user_id, distance > 0))
     window = entries[offset : offset + first]
-    found = await loaders.membership.load_many([(a, u) for a, u, _ in window])
+    found = await deps.loaders.membership.load_many([(a, u) for a, u, _ in window])
     items = [
         Member(m, inherited=inherited, listed_on=account.id)
         for m, (_, _, inherited) in zip(found, window, strict=True)
@@ -87,9 +86,8 @@ def _offset(after: str | None, first: int) -> int:
 
 
 async def update(
+    deps: Deps,
     *,
-    store: Store,
-    loaders: Loaders,
     principal: Principal,
     account_id: str,
     user_id: str,
@@ -97,55 +95,47 @@ async def update(
     permissions: frozenset[Permission] | None,
 ) -> Member:
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.INVITE_USERS,
+        deps, principal=principal, account_id=account_id, permission=Permission.INVITE_USERS
     )
-    granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
-    target = await _direct_member(loaders, account, user_id)
+    granted = await access.access(deps, user_id=principal.user_id, account=account)
+    target = await _direct_member(deps, account, user_id)
     _check_grant(granted, role=role, old_role=target.role, permissions=permissions)
     new = replace(target, role=role, permissions_override=permissions)
     delta = (role is Role.OWNER) - (target.role is Role.OWNER)
-    items = [store.memberships.replace(target, new)]
+    items = [deps.store.memberships.replace(target, new)]
     if delta:
         _keep_an_owner(account, delta)
         items.append(
-            store.accounts.members_changed(
+            deps.store.accounts.members_changed(
                 account, owner_delta=delta, keep_an_owner=delta < 0 and account.level == 0
             )
         )
-    await store.transact(items)
-    loaders.membership.clear((account.id, user_id)).prime((account.id, user_id), new)
+    await deps.store.transact(items)
+    deps.loaders.membership.clear((account.id, user_id)).prime((account.id, user_id), new)
     return Member(new, inherited=False)
 
 
-async def remove(
-    *, store: Store, loaders: Loaders, principal: Principal, account_id: str, user_id: str
-) -> None:
+async def remove(deps: Deps, *, principal: Principal, account_id: str, user_id: str) -> None:
     leaving = user_id == principal.user_id
     if leaving:
         account, granted = await access.visible_account(
-            loaders=loaders, principal=principal, account_id=account_id
+            deps, principal=principal, account_id=account_id
         )
     else:
         account = await access.require(
-            loaders=loaders,
-            principal=principal,
-            account_id=account_id,
-            permission=Permission.INVITE_USERS,
+            deps, principal=principal, account_id=account_id, permission=Permission.INVITE_USERS
         )
-        granted = await access.access(loaders=loaders, user_id=principal.user_id, account=account)
-    target = await _direct_member(loaders, account, user_id)
+        granted = await access.access(deps, user_id=principal.user_id, account=account)
+    target = await _direct_member(deps, account, user_id)
     if target.role is Role.OWNER and not leaving and granted.role is not Role.OWNER:
         raise ForbiddenError("Only an owner can remove an owner.", reason="OWNER_REQUIRED")
     owner = target.role is Role.OWNER
     if owner:
         _keep_an_owner(account, -1)
-    await store.transact(
+    await deps.store.transact(
         [
-            store.memberships.remove(target),
-            store.accounts.members_changed(
+            deps.store.memberships.remove(target),
+            deps.store.accounts.members_changed(
                 account,
                 left=user_id,
                 owner_delta=-int(owner),
@@ -153,11 +143,11 @@ async def remove(
             ),
         ]
     )
-    loaders.membership.clear((account.id, user_id))
+    deps.loaders.membership.clear((account.id, user_id))
 
 
-async def _direct_member(loaders: Loaders, account: Account, user_id: str) -> Membership:
-    membership = await loaders.membership.load((account.id, user_id)) if user_id else None
+async def _direct_member(deps: Deps, account: Account, user_id: str) -> Membership:
+    membership = await deps.loaders.membership.load((account.id, user_id)) if user_id else None
     if membership is None:
         raise NotFoundError(NO_MEMBER)
     return membership
@@ -187,26 +177,24 @@ def _keep_an_owner(account: Account, delta: int) -> None:
 
 
 async def account_of(
-    *, loaders: Loaders, principal: Principal, membership: Membership, listed_on: str | None
+    deps: Deps, *, principal: Principal, membership: Membership, listed_on: str | None
 ) -> Account:
     """The account holding the membership; for an inherited one the caller cannot see
     (a member of the sub-account only), the account whose members were listed."""
     try:
         holder, _ = await access.visible_account(
-            loaders=loaders, principal=principal, account_id=membership.account_id
+            deps, principal=principal, account_id=membership.account_id
         )
     except NotFoundError:
         if listed_on is None:
             raise
-        holder, _ = await access.visible_account(
-            loaders=loaders, principal=principal, account_id=listed_on
-        )
+        holder, _ = await access.visible_account(deps, principal=principal, account_id=listed_on)
     return holder
 
 
-async def user_of(*, loaders: Loaders, membership: Membership) -> User:
+async def user_of(deps: Deps, *, membership: Membership) -> User:
     """The person behind a membership the caller was shown (seeing it shows them)."""
-    user = await loaders.user.load(membership.user_id)
+    user = await deps.loaders.user.load(membership.user_id)
     if user is None:
         raise NotFoundError("No user with that id.")
     return user

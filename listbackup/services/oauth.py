@@ -24,12 +24,11 @@ from typing import Any
 
 import httpx
 
-from listbackup.adapters.events import EventPublisher
+from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, DomainError
-from listbackup.integrations import Platforms, oauth
+from listbackup.integrations import oauth
 from listbackup.integrations.base import ConnectorContext, FixedToken, Integration
 from listbackup.integrations.errors import ConnectorError
-from listbackup.loaders import Loaders
 from listbackup.models.accounts import Permission
 from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.platforms import AuthType
@@ -37,7 +36,6 @@ from listbackup.models.users import Principal
 from listbackup.services import access
 from listbackup.services.connections import SOURCE, connection_name, get, manageable
 from listbackup.services.tokens import expiry
-from listbackup.store import Store
 from listbackup.store.oauth_states import OAuthState
 
 log = logging.getLogger(__name__)
@@ -58,14 +56,14 @@ def redirect_uri(public_url: str, slug: str) -> str:
     return f"{public_url.rstrip('/')}/oauth/callback/{slug}"
 
 
-def _oauth_integration(platforms: Platforms, slug: str) -> Integration:
-    integration = platforms.integration(slug)
+def _oauth_integration(deps: Deps, slug: str) -> Integration:
+    integration = deps.platforms.integration(slug)
     if integration.oauth is None or integration.platform.auth_type is not AuthType.OAUTH2:
         raise BadUserInputError(
             f"{integration.platform.name} connects with an API key: use createApiKeyConnection.",
             reason="NOT_AN_OAUTH_PLATFORM",
         )
-    if not platforms.config(slug).client_id:
+    if not deps.platforms.config(slug).client_id:
         raise BadUserInputError(
             f"{integration.platform.name} is not set up on this server yet.",
             reason="PLATFORM_NOT_CONFIGURED",
@@ -87,31 +85,25 @@ def _shop(integration: Integration, shop: str | None) -> dict[str, str]:
 
 
 async def start(
+    deps: Deps,
     *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
     principal: Principal,
     account_id: str,
     platform_slug: str,
     name: str | None,
     shop: str | None,
-    public_url: str,
-    now: datetime,
     connection_id: str | None = None,
 ) -> OAuthStart:
+    now = deps.now()
     account = await access.require(
-        loaders=loaders,
-        principal=principal,
-        account_id=account_id,
-        permission=Permission.MANAGE_INTEGRATIONS,
+        deps, principal=principal, account_id=account_id, permission=Permission.MANAGE_INTEGRATIONS
     )
-    integration = _oauth_integration(platforms, platform_slug)
+    integration = _oauth_integration(deps, platform_slug)
     assert integration.oauth is not None  # noqa: S101 - checked above
     placeholders = _shop(integration, shop)
     state = oauth.new_state()
     verifier = oauth.new_verifier() if integration.oauth.pkce else None
-    await store.oauth_states.put(
+    await deps.store.oauth_states.put(
         OAuthState(
             state=state,
             user_id=principal.user_id,
@@ -126,8 +118,8 @@ async def start(
     )
     url = oauth.authorization_url(
         integration.oauth,
-        platforms.config(integration.slug),
-        redirect_uri=redirect_uri(public_url, integration.slug),
+        deps.platforms.config(integration.slug),
+        redirect_uri=redirect_uri(deps.settings.public_url, integration.slug),
         state=state,
         verifier=verifier,
         placeholders=placeholders,
@@ -135,34 +127,21 @@ async def start(
     return OAuthStart(authorization_url=url, state=state)
 
 
-async def reconnect(
-    *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
-    principal: Principal,
-    connection_id: str,
-    public_url: str,
-    now: datetime,
-) -> OAuthStart:
-    connection = await manageable(loaders, principal, connection_id)
+async def reconnect(deps: Deps, *, principal: Principal, connection_id: str) -> OAuthStart:
+    connection = await manageable(deps, principal=principal, connection_id=connection_id)
     extras: dict[str, str] = {}
     if connection.auth_type is AuthType.OAUTH2:
-        secret = await store.vault.open(
+        secret = await deps.store.vault.open(
             account_id=connection.account_id, connection_id=connection.id
         )
         extras = secret.get("extras") or {}
     return await start(
-        store=store,
-        loaders=loaders,
-        platforms=platforms,
+        deps,
         principal=principal,
         account_id=connection.account_id,
         platform_slug=connection.platform,
         name=connection.name,
         shop=extras.get("shop"),
-        public_url=public_url,
-        now=now,
         connection_id=connection.id,
     )
 
@@ -183,54 +162,43 @@ def _check_flow(flow: OAuthState | None, code: str, now: datetime, slug: str | N
     return flow
 
 
-async def check_return(
-    *, store: Store, platform_slug: str, state: str, code: str, now: datetime
-) -> None:
+async def check_return(deps: Deps, *, platform_slug: str, state: str, code: str) -> None:
     """The provider's return, before the app completes it: a flow we started for this
     platform, still alive, with a code. Reads the state; never spends it."""
-    flow = await store.oauth_states.peek(state.strip()[:MAX_STATE_LENGTH])
+    now = deps.now()
+    flow = await deps.store.oauth_states.peek(state.strip()[:MAX_STATE_LENGTH])
     _check_flow(flow, code, now, platform_slug)
 
 
-async def complete(
-    *,
-    store: Store,
-    loaders: Loaders,
-    platforms: Platforms,
-    events: EventPublisher,
-    principal: Principal,
-    state: str,
-    code: str,
-    public_url: str,
-    now: datetime,
-) -> Connection:
+async def complete(deps: Deps, *, principal: Principal, state: str, code: str) -> Connection:
     """Exchange the code and save the connection, for the user who started the flow."""
-    taken = await store.oauth_states.take(
+    now = deps.now()
+    taken = await deps.store.oauth_states.take(
         state.strip()[:MAX_STATE_LENGTH], user_id=principal.user_id
     )
     taken = _check_flow(taken, code, now, None)
     account = await access.require(
-        loaders=loaders,
+        deps,
         principal=principal,
         account_id=taken.account_id,
         permission=Permission.MANAGE_INTEGRATIONS,
     )
-    integration = _oauth_integration(platforms, taken.platform)
+    integration = _oauth_integration(deps, taken.platform)
     assert integration.oauth is not None  # noqa: S101
     placeholders = {"shop": taken.shop} if taken.shop else {}
     try:
-        async with httpx.AsyncClient(transport=platforms.transport) as http:
+        async with httpx.AsyncClient(transport=deps.platforms.transport) as http:
             token = await oauth.exchange_code(
                 http,
                 integration.oauth,
-                platforms.config(integration.slug),
+                deps.platforms.config(integration.slug),
                 code=code,
-                redirect_uri=redirect_uri(public_url, integration.slug),
+                redirect_uri=redirect_uri(deps.settings.public_url, integration.slug),
                 verifier=taken.code_verifier,
                 placeholders=placeholders,
             )
     except ConnectorError as exc:
-        await events.publish(
+        await deps.events.publish(
             SOURCE,
             "OAuth Failed",
             {"accountId": account.id, "platform": integration.slug, "at": now},
@@ -244,11 +212,9 @@ async def complete(
         "expiresAt": expires.isoformat() if expires else None,
         "extras": extras,
     }
-    external = await _external_account(platforms, integration, token["access_token"], extras)
+    external = await _external_account(deps, integration, token["access_token"], extras)
     if taken.connection_id:
-        connection = await _reconnected(
-            loaders, principal, taken, expires=expires, external=external, now=now
-        )
+        connection = await _reconnected(deps, principal, taken, expires=expires, external=external)
     else:
         connection = Connection(
             id=str(uuid.uuid4()),
@@ -263,13 +229,13 @@ async def complete(
             expires_at=expires,
             last_tested_at=now,
         )
-    sealed = await store.vault.seal(
+    sealed = await deps.store.vault.seal(
         account_id=account.id, connection_id=connection.id, secret=secret
     )
-    write = store.connections.put if taken.connection_id else store.connections.put_new
-    await store.transact([write(connection), store.vault.put(sealed)])
-    loaders.connection.clear(connection.id).prime(connection.id, connection)
-    await events.publish(
+    write = deps.store.connections.put if taken.connection_id else deps.store.connections.put_new
+    await deps.store.transact([write(connection), deps.store.vault.put(sealed)])
+    deps.loaders.connection.clear(connection.id).prime(connection.id, connection)
+    await deps.events.publish(
         SOURCE,
         "OAuth Connected",
         {
@@ -283,16 +249,16 @@ async def complete(
 
 
 async def _reconnected(
-    loaders: Loaders,
+    deps: Deps,
     actor: Principal,
     taken: OAuthState,
     *,
     expires: datetime | None,
     external: str | None,
-    now: datetime,
 ) -> Connection:
+    now = deps.now()
     assert taken.connection_id  # noqa: S101
-    existing = await get(loaders=loaders, principal=actor, connection_id=taken.connection_id)
+    existing = await get(deps, principal=actor, connection_id=taken.connection_id)
     return replace(
         existing,
         status=ConnectionStatus.ACTIVE,
@@ -310,7 +276,7 @@ def _provider_extras(token: dict[str, Any]) -> dict[str, str]:
 
 
 async def _external_account(
-    platforms: Platforms, integration: Integration, access_token: str, extras: dict[str, str]
+    deps: Deps, integration: Integration, access_token: str, extras: dict[str, str]
 ) -> str | None:
     """The account's name at the provider, when the connector can tell; best effort."""
     if integration.connector is None:
@@ -318,10 +284,10 @@ async def _external_account(
 
     connector = integration.connector(
         ConnectorContext(
-            base_url=platforms.base_url(integration, extras),
+            base_url=deps.platforms.base_url(integration, extras),
             credentials=extras,
             tokens=FixedToken(access_token),
-            transport=platforms.transport,
+            transport=deps.platforms.transport,
         )
     )
     try:

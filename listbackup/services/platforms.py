@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, NotFoundError
-from listbackup.loaders import Loaders
 from listbackup.loaders.platforms import ALL
 from listbackup.models.platforms import Platform
 
 _MAX_CATEGORY_LENGTH = 64
 
 
-async def get(*, loaders: Loaders, slug: str) -> Platform:
-    platform = await loaders.platform_by_slug.load(slug) if _plausible(slug) else None
+async def get(deps: Deps, *, slug: str) -> Platform:
+    platform = await deps.loaders.platform_by_slug.load(slug) if _plausible(slug) else None
     if platform is None:
         raise NotFoundError(f"No platform {slug!r}.")
     return platform
 
 
-async def get_all(*, loaders: Loaders, category: str | None = None) -> list[Platform]:
+async def get_all(deps: Deps, *, category: str | None = None) -> list[Platform]:
     if category is not None:
         category = category.strip().lower()
         if not category or len(category) > _MAX_CATEGORY_LENGTH:
             raise BadUserInputError("category must be a non-empty category name.", field="category")
-    return await loaders.platforms_by_category.load(category or ALL)
+    return await deps.loaders.platforms_by_category.load(category or ALL)
 
 
 def _plausible(slug: str) -> bool:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from listbackup.integrations import Platforms, oauth
+from listbackup.deps import Deps
+from listbackup.integrations import oauth
 from listbackup.integrations.base import TokenSource
 from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
-from listbackup.store import Store
 
 REFRESH_MARGIN = timedelta(minutes=5)
 LOCK_WAIT_SECONDS = 15.0
@@ -37,18 +36,11 @@ def expiry(token: dict[str, Any], now: datetime) -> datetime | None:
 
 
 class VaultTokens(TokenSource):
-    def __init__(
-        self,
-        *,
-        store: Store,
-        platforms: Platforms,
-        connection: Connection,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._store = store
-        self._platforms = platforms
+    def __init__(self, deps: Deps, connection: Connection) -> None:
+        self._store = deps.store
+        self._platforms = deps.platforms
         self._connection = connection
-        self._clock = clock
+        self._clock = deps.clock
 
     async def _secret(self) -> dict[str, Any]:
         return await self._store.vault.open(

@@ -3,16 +3,15 @@ holds: every membership goes and every pending invitation is revoked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from listbackup.aws import AwsClients
-from listbackup.config import Settings
-from listbackup.loaders import Loaders
+from listbackup.deps import Deps
 from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.invitations import Invitation, InvitationStatus
 from listbackup.models.users import Principal, User
 from listbackup.services import accounts
-from listbackup.store import Store
 from listbackup.store.accounts import to_item_data
 from listbackup.store.dynamo import batch_write, paginate
 from listbackup.store.invitations import to_item_data as invitation_item
@@ -24,9 +23,9 @@ INVITED = 80
 
 
 async def test_a_crowded_account_is_deleted_with_all_its_members_and_invitations(
-    aws: AwsClients, settings: Settings
+    aws: AwsClients, deps: Deps
 ) -> None:
-    store = Store.create(aws, settings.names)
+    store = deps.store
     owner = User(id="owner", email="owner@example.com", name="Owner", created_at=NOW)
     members = [f"member-{n:02}" for n in range(MEMBERS)]
     root = Account(
@@ -69,11 +68,9 @@ async def test_a_crowded_account_is_deleted_with_all_its_members_and_invitations
     )
 
     await accounts.delete(
-        store=store,
-        loaders=Loaders(store, clock=lambda: NOW),
+        replace(deps, clock=lambda: NOW),
         principal=Principal(user=owner, access_token="unused"),
         account_id="crowded",
-        now=NOW,
     )
 
     left = [i async for i in paginate(aws.dynamodb, "scan", TableName=store.memberships.table)]

@@ -15,23 +15,19 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from listbackup.aws import AwsClients
-from listbackup.config import Settings
+from listbackup.deps import Deps
 from listbackup.errors import ConflictError
 from listbackup.loaders import Loaders
 from listbackup.models.accounts import Account, AccountSettings, Membership, Role
 from listbackup.models.users import Principal, User
 from listbackup.services import accounts
-from listbackup.store import Store
 from tests.helpers import CREATE, error_codes, tenant
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-async def test_a_create_from_a_stale_read_is_refused_by_the_condition(
-    aws: AwsClients, settings: Settings
-) -> None:
-    store = Store.create(aws, settings.names)
+async def test_a_create_from_a_stale_read_is_refused_by_the_condition(deps: Deps) -> None:
+    store = deps.store
     user = User(id="owner", email="owner@example.com", name="Owner", created_at=NOW)
     root = Account(
         id="root",
@@ -52,26 +48,18 @@ async def test_a_create_from_a_stale_read_is_refused_by_the_condition(
     principal = Principal(user=user, access_token="unused")
 
     first = await accounts.create(
-        store=store,
-        loaders=Loaders(store, clock=lambda: NOW),
-        principal=principal,
-        name="First",
-        parent_id="root",
-        company=None,
-        now=NOW,
+        deps, principal=principal, name="First", parent_id="root", company=None
     )
     # A second request read the parent before the first wrote: it still sees 0 children.
-    stale = Loaders(store, clock=lambda: NOW)
+    stale = Loaders(store, clock=deps.clock)
     stale.account.prime("root", replace(root, child_count=0))
     with pytest.raises(ConflictError) as refused:
         await accounts.create(
-            store=store,
-            loaders=stale,
+            replace(deps, loaders=stale),
             principal=principal,
             name="Second",
             parent_id="root",
             company=None,
-            now=NOW,
         )
 
     [parent] = await store.accounts.get_many(["root"])

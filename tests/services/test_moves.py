@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from listbackup.aws import AwsClients
-from listbackup.config import Settings
-from listbackup.loaders import Loaders
+from listbackup.deps import Deps
 from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.users import Principal, User
 from listbackup.services import accounts
@@ -26,9 +26,10 @@ def _account(path: tuple[str, ...], **extra: object) -> Account:
 
 
 @pytest.fixture
-async def forest(aws: AwsClients, settings: Settings) -> tuple[Store, Principal]:
+async def forest(aws: AwsClients, deps: Deps) -> tuple[Deps, Principal]:
     """root -> {west, east}; west -> big -> 150 leaves. The principal owns root."""
-    store = Store.create(aws, settings.names)
+    deps = replace(deps, clock=lambda: NOW)
+    store = deps.store
     user = User(id="owner", email="owner@example.com", name="Owner", created_at=NOW)
     tree = [
         _account(("root",), child_count=2, owner_count=1, member_ids=frozenset({"owner"})),
@@ -44,7 +45,7 @@ async def forest(aws: AwsClients, settings: Settings) -> tuple[Store, Principal]
             store.memberships.put_new(Membership("root", "owner", Role.OWNER, NOW)),
         ]
     )
-    return store, Principal(user=user, access_token="unused")
+    return deps, Principal(user=user, access_token="unused")
 
 
 async def _paths(store: Store) -> dict[str, tuple[str, ...]]:
@@ -53,17 +54,11 @@ async def _paths(store: Store) -> dict[str, tuple[str, ...]]:
     return {a.id: a.path for a in found if a is not None}
 
 
-async def test_a_large_subtree_moves_whole(forest: tuple[Store, Principal]) -> None:
-    store, principal = forest
+async def test_a_large_subtree_moves_whole(forest: tuple[Deps, Principal]) -> None:
+    deps, principal = forest
+    store = deps.store
 
-    moved = await accounts.move(
-        store=store,
-        loaders=Loaders(store, clock=lambda: NOW),
-        principal=principal,
-        account_id="big",
-        new_parent_id="east",
-        now=NOW,
-    )
+    moved = await accounts.move(deps, principal=principal, account_id="big", new_parent_id="east")
 
     paths = await _paths(store)
     assert moved.path == ("root", "east", "big")
@@ -78,8 +73,9 @@ async def test_a_large_subtree_moves_whole(forest: tuple[Store, Principal]) -> N
     assert await store.moves.pending() == []
 
 
-async def test_a_move_cut_short_is_finished_by_resume(forest: tuple[Store, Principal]) -> None:
-    store, _ = forest
+async def test_a_move_cut_short_is_finished_by_resume(forest: tuple[Deps, Principal]) -> None:
+    deps, _ = forest
+    store = deps.store
     [big, west, east] = await store.accounts.get_many(["big", "west", "east"])
     assert big
     assert west
@@ -99,8 +95,8 @@ async def test_a_move_cut_short_is_finished_by_resume(forest: tuple[Store, Princ
         [store.accounts.moved(leaf, (*new_path, leaf.id)) for leaf in leaves if leaf]
     )
 
-    resumed = await accounts.resume_moves(store=store)
-    again = await accounts.resume_moves(store=store)
+    resumed = await accounts.resume_moves(deps)
+    again = await accounts.resume_moves(deps)
 
     paths = await _paths(store)
     assert resumed == 1

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from listbackup.adapters.cognito import IdentityProvider
-from listbackup.adapters.events import EventPublisher
 from listbackup.aws import AwsClients
 from listbackup.bootstrap import _table_definition
 from listbackup.config import Settings
+from listbackup.deps import Deps
 from listbackup.devstack import live_server
 from listbackup.errors import InfrastructureError
 from listbackup.models.users import SignUpData
 from listbackup.resources import SPEC
 from listbackup.server import create_app
 from listbackup.services import identity
-from listbackup.store import Store
 from tests.helpers import PASSWORD, error_codes, gql
 
 
@@ -68,9 +67,8 @@ class _ConfirmFails(IdentityProvider):
 
 
 async def test_a_failed_confirmation_removes_rows_and_cognito_user(
-    aws: AwsClients, settings: Settings
+    aws: AwsClients, settings: Settings, deps: Deps
 ) -> None:
-    store = Store.create(aws, settings.names)
     idp = _ConfirmFails(
         aws.cognito,
         user_pool_id=settings.cognito_user_pool_id or "",
@@ -79,13 +77,9 @@ async def test_a_failed_confirmation_removes_rows_and_cognito_user(
 
     with pytest.raises(InfrastructureError):
         await identity.sign_up(
-            store=store,
-            idp=idp,
-            events=EventPublisher(aws.events, settings.names.event_bus()),
+            replace(deps, idp=idp, settings=settings.model_copy(update={"auto_confirm": True})),
             data=SignUpData(email="late@example.com", password=PASSWORD, name="Late"),
             client_ip="192.0.2.1",
-            now=datetime.now(UTC),
-            auto_confirm=True,
         )
 
     assert await cognito_users(aws, settings) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -12,6 +13,7 @@ import pytest
 
 from listbackup.aws import AwsClients
 from listbackup.config import PlatformSettings, Settings
+from listbackup.deps import Deps
 from listbackup.integrations import Platforms
 from listbackup.integrations.errors import CredentialsRejected, PlatformUnavailable
 from listbackup.models.connections import Connection, ConnectionStatus
@@ -82,7 +84,7 @@ async def test_a_wrong_encryption_context_cannot_open_it(store: Store) -> None:
 
 
 async def test_a_tampered_item_cannot_be_opened(
-    store: Store, aws: AwsClients, settings: Settings
+    deps: Deps, store: Store, aws: AwsClients, settings: Settings
 ) -> None:
     await save(store, connection(), SECRET)
     table = settings.names.table("credentials")
@@ -120,21 +122,26 @@ class FakeStripeTokens:
         return httpx.Response(200, json=token)
 
 
-def tokens_for(store: Store, fake: FakeStripeTokens, conn: Connection) -> VaultTokens:
+def at(deps: Deps, platforms: Platforms) -> Deps:
+    """The dependencies with these platform settings, at NOW."""
+    return replace(deps, platforms=platforms, clock=lambda: NOW)
+
+
+def tokens_for(deps: Deps, fake: FakeStripeTokens, conn: Connection) -> VaultTokens:
     platforms = Platforms(
         settings={"stripe": PlatformSettings(client_id="cid", client_secret="shh")},
         transport=httpx.MockTransport(fake),
     )
-    return VaultTokens(store=store, platforms=platforms, connection=conn, clock=lambda: NOW)
+    return VaultTokens(at(deps, platforms), conn)
 
 
-async def test_concurrent_refreshes_call_the_provider_once(store: Store) -> None:
+async def test_concurrent_refreshes_call_the_provider_once(store: Store, deps: Deps) -> None:
     conn = connection()
     almost_expired = {**SECRET, "expiresAt": (NOW + timedelta(minutes=2)).isoformat()}
     await save(store, conn, almost_expired)
     fake = FakeStripeTokens()
 
-    results = await asyncio.gather(*(tokens_for(store, fake, conn).token() for _ in range(4)))
+    results = await asyncio.gather(*(tokens_for(deps, fake, conn).token() for _ in range(4)))
 
     opened = await store.vault.open(account_id="acct-1", connection_id="conn-1")
     [stored] = await connections_by_id(store, ["conn-1"])
@@ -146,34 +153,34 @@ async def test_concurrent_refreshes_call_the_provider_once(store: Store) -> None
     assert stored.expires_at == NOW + timedelta(hours=1)
 
 
-async def test_a_fresh_token_is_used_as_it_is(store: Store) -> None:
+async def test_a_fresh_token_is_used_as_it_is(store: Store, deps: Deps) -> None:
     conn = connection()
     await save(store, conn, {**SECRET, "expiresAt": (NOW + timedelta(hours=1)).isoformat()})
     fake = FakeStripeTokens()
 
-    token = await tokens_for(store, fake, conn).token()
+    token = await tokens_for(deps, fake, conn).token()
 
     assert token == "at-stale-7f3a9c"
     assert fake.calls == 0
 
 
-async def test_a_rotated_refresh_token_replaces_ours(store: Store) -> None:
+async def test_a_rotated_refresh_token_replaces_ours(store: Store, deps: Deps) -> None:
     conn = connection()
     await save(store, conn, SECRET)
     fake = FakeStripeTokens(rotate=True)
 
-    await tokens_for(store, fake, conn).refresh()
+    await tokens_for(deps, fake, conn).refresh()
 
     opened = await store.vault.open(account_id="acct-1", connection_id="conn-1")
     assert opened["refreshToken"] == "rt-rotated"
 
 
-async def test_a_refused_refresh_expires_the_connection(store: Store) -> None:
+async def test_a_refused_refresh_expires_the_connection(store: Store, deps: Deps) -> None:
     conn = connection()
     await save(store, conn, SECRET)
 
     with pytest.raises(CredentialsRejected):
-        await tokens_for(store, FakeStripeTokens(refuse=True), conn).refresh()
+        await tokens_for(deps, FakeStripeTokens(refuse=True), conn).refresh()
 
     [stored] = await connections_by_id(store, ["conn-1"])
     assert stored is not None
@@ -187,14 +194,14 @@ class FakeOutage:
         return httpx.Response(503, json={"error": "temporarily_unavailable"})
 
 
-async def test_a_provider_outage_does_not_expire_the_connection(store: Store) -> None:
+async def test_a_provider_outage_does_not_expire_the_connection(store: Store, deps: Deps) -> None:
     conn = connection()
     await save(store, conn, SECRET)
     platforms = Platforms(
         settings={"stripe": PlatformSettings(client_id="cid", client_secret="shh")},
         transport=httpx.MockTransport(FakeOutage()),
     )
-    tokens = VaultTokens(store=store, platforms=platforms, connection=conn, clock=lambda: NOW)
+    tokens = VaultTokens(at(deps, platforms), conn)
 
     with pytest.raises(PlatformUnavailable):
         await tokens.refresh()
@@ -205,13 +212,14 @@ async def test_a_provider_outage_does_not_expire_the_connection(store: Store) ->
 
 
 async def test_a_token_someone_else_already_replaced_is_not_refreshed_again(
+    deps: Deps,
     store: Store,
 ) -> None:
     conn = connection()
     await save(store, conn, {**SECRET, "accessToken": "at-newer-by-another-worker"})
     fake = FakeStripeTokens()
 
-    token = await tokens_for(store, fake, conn).refresh("at-stale-7f3a9c")
+    token = await tokens_for(deps, fake, conn).refresh("at-stale-7f3a9c")
 
     assert token == "at-newer-by-another-worker"
     assert fake.calls == 0
