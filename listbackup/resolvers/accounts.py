@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from listbackup.context import Context
 from listbackup.models.accounts import Access, Account
+from listbackup.models.pages import Page
 from listbackup.models.users import User
 from listbackup.services import access, accounts
 from listbackup.services.accounts import SettingsChanges
-from listbackup.store.pages import Page
 
 
 async def account(ctx: Context, *, account_id: str) -> Account:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from listbackup.context import Context
 from listbackup.models.accounts import Account
 from listbackup.models.connections import Connection
+from listbackup.models.pages import Page
 from listbackup.models.platforms import Platform
 from listbackup.services import connections, oauth, platforms
 from listbackup.services.connections import TestResult
 from listbackup.services.oauth import OAuthStart
-from listbackup.store.pages import Page
 
 
 async def connection(ctx: Context, *, connection_id: str) -> Connection:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from listbackup.context import Context
 from listbackup.models.accounts import Account, Membership, Role
 from listbackup.models.invitations import Invitation
+from listbackup.models.pages import Page
 from listbackup.models.users import User
 from listbackup.services import invitations
-from listbackup.store.pages import Page
 
 
 async def invite(ctx: Context, *, account_id: str, email: str, role: Role) -> Invitation:

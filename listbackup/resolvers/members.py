@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from listbackup.context import Context
 from listbackup.models.accounts import Account, Membership, Permission, Role
+from listbackup.models.pages import Page
 from listbackup.models.users import User
 from listbackup.services import members
 from listbackup.services.members import Member
-from listbackup.store.pages import Page
 
 
 async def list_members(

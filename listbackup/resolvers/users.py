@@ -3,9 +3,9 @@ from __future__ import annotations
 from listbackup.context import Context
 from listbackup.models.accounts import Account, Membership
 from listbackup.models.invitations import Invitation
+from listbackup.models.pages import Page
 from listbackup.models.users import ProfileChanges, User
 from listbackup.services import users
-from listbackup.store.pages import Page
 
 
 async def viewer(ctx: Context) -> User:

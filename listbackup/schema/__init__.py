@@ -25,18 +25,23 @@ from listbackup.context import Context
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.limits import MAX_TOKENS, QueryLimits
 from listbackup.schema.node import NodeQuery
+from listbackup.schema.types.accounts import AccountMutation, AccountQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
+from listbackup.schema.types.invitations import InvitationMutation
+from listbackup.schema.types.members import MemberMutation
 from listbackup.schema.types.platforms import PlatformQuery
-from listbackup.schema.types.tenancy import TenancyMutation, TenancyQuery
 from listbackup.schema.types.users import IdentityMutation, IdentityQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 
 Query = merge_types(
-    "Query", (IdentityQuery, NodeQuery, TenancyQuery, PlatformQuery, ConnectionQuery)
+    "Query", (IdentityQuery, NodeQuery, AccountQuery, PlatformQuery, ConnectionQuery)
 )
-Mutation = merge_types("Mutation", (IdentityMutation, TenancyMutation, ConnectionMutation))
+Mutation = merge_types(
+    "Mutation",
+    (IdentityMutation, AccountMutation, InvitationMutation, MemberMutation, ConnectionMutation),
+)
 
 
 class Schema(strawberry.Schema):

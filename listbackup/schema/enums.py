@@ -25,3 +25,11 @@ for _enum in (
     ConnectionStatus,
 ):
     strawberry.enum(_enum, name=_enum.__name__)
+
+
+_ORDER = {permission: index for index, permission in enumerate(accounts.Permission)}
+
+
+def sorted_permissions(permissions: frozenset[accounts.Permission]) -> list[accounts.Permission]:
+    """Permissions in the contract's order."""
+    return sorted(permissions, key=_ORDER.__getitem__)

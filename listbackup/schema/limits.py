@@ -40,8 +40,7 @@ from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import SchemaExtension
 
 from listbackup.errors import BadUserInputError
-from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE
-from listbackup.store.pages import MAX_PAGE_SIZE
+from listbackup.models.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 #: Tokens (comments too) per document; the frontend's largest query has about 100,
 #: introspection about 180. Lexing is 20-30 us a token: this bounds a refusal too.

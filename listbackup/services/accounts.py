@@ -16,12 +16,12 @@ from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, ConflictError, ForbiddenError
 from listbackup.models.accounts import Account, AccountSettings, Permission
 from listbackup.models.invitations import InvitationStatus
+from listbackup.models.pages import Page
 from listbackup.models.users import Principal, User
 from listbackup.services import access, validation
 from listbackup.store import Store
 from listbackup.store.accounts import settings_map
 from listbackup.store.moves import Move
-from listbackup.store.pages import Page
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from listbackup.integrations.errors import (
 )
 from listbackup.models.accounts import Account, Permission
 from listbackup.models.connections import Connection, ConnectionStatus
+from listbackup.models.pages import Page
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
 from listbackup.services import access, tokens
-from listbackup.store.pages import Page
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from listbackup.models.accounts import (
     Role,
 )
 from listbackup.models.invitations import Invitation, InvitationStatus
+from listbackup.models.pages import Page
 from listbackup.models.users import Principal, User
 from listbackup.services import access, emails, rate_limits, validation
-from listbackup.store.pages import Page
 
 
 def _is_invitee(principal: Principal, invitation: Invitation) -> bool:

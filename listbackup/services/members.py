@@ -20,9 +20,10 @@ from listbackup.models.accounts import (
     Permission,
     Role,
 )
+from listbackup.models.pages import Page
 from listbackup.models.users import Principal, User
 from listbackup.services import access
-from listbackup.store.pages import Page, check_first
+from listbackup.store.pages import check_first
 
 NO_MEMBER = "No such member of this account."
 

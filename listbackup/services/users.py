@@ -8,10 +8,11 @@ from listbackup.deps import Deps
 from listbackup.errors import NotFoundError
 from listbackup.models.accounts import Account, Membership
 from listbackup.models.invitations import Invitation
+from listbackup.models.pages import Page
 from listbackup.models.users import Principal, ProfileChanges, User
 from listbackup.services import access, validation
 from listbackup.store.memberships import USER_INDEX_KEYS as MEMBERSHIP_CURSOR_KEYS
-from listbackup.store.pages import Page, page_request
+from listbackup.store.pages import page_request
 
 
 async def update_profile(deps: Deps, *, principal: Principal, changes: ProfileChanges) -> User:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from listbackup.models.accounts import Account, AccountSettings, AccountStatus
+from listbackup.models.pages import Page
 from listbackup.store.dynamo import (
     Item,
     batch_get,
@@ -24,7 +25,7 @@ from listbackup.store.dynamo import (
     translate_errors,
     update_request,
 )
-from listbackup.store.pages import Page, PageRequest, encode_cursor
+from listbackup.store.pages import PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from listbackup.models.connections import Connection, ConnectionStatus
+from listbackup.models.pages import Page
 from listbackup.models.platforms import AuthType
 from listbackup.store.dynamo import (
     Item,
@@ -20,7 +21,7 @@ from listbackup.store.dynamo import (
     translate_errors,
     update_request,
 )
-from listbackup.store.pages import Page, PageRequest, encode_cursor
+from listbackup.store.pages import PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from listbackup.models.accounts import Role
 from listbackup.models.invitations import Invitation, InvitationStatus
+from listbackup.models.pages import Page
 from listbackup.store.dynamo import (
     Item,
     iso,
@@ -17,7 +18,7 @@ from listbackup.store.dynamo import (
     to_item,
     translate_errors,
 )
-from listbackup.store.pages import Page, PageRequest, encode_cursor
+from listbackup.store.pages import PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from listbackup.models.accounts import Membership, MembershipStatus, Permission, Role
+from listbackup.models.pages import Page
 from listbackup.store.dynamo import (
     Item,
     iso,
@@ -15,7 +16,7 @@ from listbackup.store.dynamo import (
     to_item,
     translate_errors,
 )
-from listbackup.store.pages import Page, PageRequest, encode_cursor
+from listbackup.store.pages import PageRequest, encode_cursor
 
 if TYPE_CHECKING:
     from types_aiobotocore_dynamodb import DynamoDBClient

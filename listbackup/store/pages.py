@@ -7,23 +7,10 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from listbackup.errors import BadUserInputError
-
-T = TypeVar("T")
-
-MAX_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    end_cursor: str | None
-
-    @property
-    def has_next(self) -> bool:
-        return self.end_cursor is not None
+from listbackup.models.pages import MAX_PAGE_SIZE
 
 
 @dataclass(frozen=True, slots=True)

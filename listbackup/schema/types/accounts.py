@@ -1,4 +1,4 @@
-"""Accounts, memberships and invitations (the tenancy part of the schema)."""
+"""Accounts: the tree, its settings, and the root fields that read and change it."""
 
 from __future__ import annotations
 
@@ -11,36 +11,23 @@ from strawberry.types import Info
 from listbackup import ids
 from listbackup.context import Context
 from listbackup.models import accounts as models
-from listbackup.models.invitations import Invitation as InvitationModel
+from listbackup.models.pages import DEFAULT_PAGE_SIZE
 from listbackup.resolvers import accounts as resolvers
 from listbackup.resolvers import connections as connection_resolvers
 from listbackup.resolvers import invitations as invitation_resolvers
 from listbackup.resolvers import members as member_resolvers
 from listbackup.schema import node
-from listbackup.schema.enums import (
-    AccountStatus,
-    InvitationStatus,
-    MembershipStatus,
-    Permission,
-    Role,
-)
-from listbackup.schema.types.connections import PlatformConnectionPage
-from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, PageInfo, page_size
-from listbackup.services.members import Member
-from listbackup.store.pages import Page
+from listbackup.schema.enums import AccountStatus, Permission, Role, sorted_permissions
+from listbackup.schema.types.connections import PlatformConnection
+from listbackup.schema.types.invitations import Invitation
+from listbackup.schema.types.members import Membership
+from listbackup.schema.types.pages import Page, page_of, page_size
+from listbackup.services.accounts import SettingsChanges
 
 if TYPE_CHECKING:
     from listbackup.schema.types.users import User
 
 UserType = Annotated["User", strawberry.lazy("listbackup.schema.types.users")]
-
-
-_ORDER = {permission: index for index, permission in enumerate(models.Permission)}
-
-
-def _sorted(permissions: frozenset[models.Permission]) -> list[models.Permission]:
-    """Permissions in the contract's order."""
-    return sorted(permissions, key=_ORDER.__getitem__)
 
 
 @strawberry.type
@@ -100,11 +87,11 @@ class Account(node.Node):
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> AccountPage:
+    ) -> Page[Account]:
         page = await resolvers.children(
             info.context, account=self.model, first=page_size(first), after=after
         )
-        return AccountPage.from_page(page)
+        return page_of(page, Account.from_model)
 
     @strawberry.field(description="Every account below this one, at any depth.")
     async def descendants(
@@ -112,11 +99,11 @@ class Account(node.Node):
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> AccountPage:
+    ) -> Page[Account]:
         page = await resolvers.descendants(
             info.context, account=self.model, first=page_size(first), after=after
         )
-        return AccountPage.from_page(page)
+        return page_of(page, Account.from_model)
 
     @strawberry.field(description="The caller's role here, inherited from an ancestor or not.")
     async def viewer_role(self, info: Info[Context, None]) -> Role | None:
@@ -125,7 +112,7 @@ class Account(node.Node):
     @strawberry.field(description="What the caller may do here.")
     async def viewer_permissions(self, info: Info[Context, None]) -> list[Permission]:
         granted = await resolvers.viewer_access(info.context, account=self.model)
-        return _sorted(granted.permissions)
+        return sorted_permissions(granted.permissions)
 
     @strawberry.field(description="Members here, then those who inherit access from above.")
     async def members(
@@ -133,14 +120,11 @@ class Account(node.Node):
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> MembershipPage:
+    ) -> Page[Membership]:
         page = await member_resolvers.list_members(
             info.context, account=self.model, first=page_size(first), after=after
         )
-        return MembershipPage(
-            nodes=[Membership.from_member(m) for m in page.items],
-            page_info=PageInfo.from_page(page),
-        )
+        return page_of(page, Membership.from_member)
 
     @strawberry.field(description="Connections of this account, optionally of one platform.")
     async def connections(
@@ -149,7 +133,7 @@ class Account(node.Node):
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         platform_id: strawberry.ID | None = None,
-    ) -> PlatformConnectionPage:
+    ) -> Page[PlatformConnection]:
         platform = node.key(ids.PLATFORM, platform_id) if platform_id else None
         page = await connection_resolvers.for_account(
             info.context,
@@ -158,7 +142,7 @@ class Account(node.Node):
             after=after,
             platform=platform,
         )
-        return PlatformConnectionPage.from_page(page)
+        return page_of(page, PlatformConnection.from_model)
 
     @strawberry.field(description="Invitations to this account; needs INVITE_USERS.")
     async def invitations(
@@ -166,137 +150,119 @@ class Account(node.Node):
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> InvitationPage:
+    ) -> Page[Invitation]:
         page = await invitation_resolvers.for_account(
             info.context, account=self.model, first=page_size(first), after=after
         )
-        return InvitationPage(
-            nodes=[Invitation.from_model(i) for i in page.items],
-            page_info=PageInfo.from_page(page),
-        )
+        return page_of(page, Invitation.from_model)
 
 
 node.register(models.Account, Account.from_model)
 
 
+@strawberry.input
+class CreateAccountInput:
+    name: str
+    parent_id: strawberry.ID
+    company: str | None = None
+
+
+@strawberry.input(description="Only the fields given change; null maxSubAccounts lifts the limit.")
+class AccountSettingsInput:
+    allow_sub_accounts: bool | None = strawberry.UNSET
+    max_sub_accounts: int | None = strawberry.UNSET
+    default_retention_days: int | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+
+    def to_changes(self) -> SettingsChanges:
+        def given(value: object) -> object:
+            return None if value is strawberry.UNSET else value
+
+        return SettingsChanges(
+            allow_sub_accounts=given(self.allow_sub_accounts),  # type: ignore[arg-type]
+            max_sub_accounts=given(self.max_sub_accounts),  # type: ignore[arg-type]
+            clear_max_sub_accounts=self.max_sub_accounts is None,
+            default_retention_days=given(self.default_retention_days),  # type: ignore[arg-type]
+            timezone=given(self.timezone),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.input(description="Only the fields given change; null company clears it.")
+class UpdateAccountInput:
+    name: str | None = strawberry.UNSET
+    company: str | None = strawberry.UNSET
+    settings: AccountSettingsInput | None = strawberry.UNSET
+
+
 @strawberry.type
-class AccountPage:
-    nodes: list[Account]
-    page_info: PageInfo
-
-    @classmethod
-    def from_page(cls, page: Page[models.Account]) -> AccountPage:
-        return cls(
-            nodes=[Account.from_model(a) for a in page.items],
-            page_info=PageInfo.from_page(page),
-        )
-
-
-@strawberry.type
-class Membership:
-    role: Role
-    permissions: list[Permission]
-    status: MembershipStatus
-    inherited: bool = strawberry.field(
-        description="True when the role comes from a membership on an ancestor account."
-    )
-    joined_at: datetime
-    model: strawberry.Private[models.Membership]
-    listed_on: strawberry.Private[str | None] = None
-
-    @classmethod
-    def from_model(
-        cls,
-        membership: models.Membership,
-        *,
-        inherited: bool = False,
-        listed_on: str | None = None,
-    ) -> Membership:
-        return cls(
-            role=membership.role,
-            permissions=_sorted(membership.permissions),
-            status=membership.status,
-            inherited=inherited,
-            joined_at=membership.joined_at,
-            model=membership,
-            listed_on=listed_on,
-        )
-
-    @classmethod
-    def from_member(cls, member: Member) -> Membership:
-        return cls.from_model(
-            member.membership, inherited=member.inherited, listed_on=member.listed_on
-        )
-
-    @strawberry.field(
-        description="The account holding the membership (an ancestor when inherited)."
-    )
-    async def account(self, info: Info[Context, None]) -> Account:
-        found = await member_resolvers.account_of(
-            info.context, membership=self.model, listed_on=self.listed_on
-        )
+class AccountQuery:
+    @strawberry.field(description="An account the caller can see.")
+    async def account(self, info: Info[Context, None], id: strawberry.ID) -> Account | None:
+        found = await resolvers.account(info.context, account_id=node.key(ids.ACCOUNT, id))
         return Account.from_model(found)
 
-    @strawberry.field
-    async def user(self, info: Info[Context, None]) -> UserType:
-        found = await member_resolvers.user_of(info.context, membership=self.model)
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(description="A sub-account under parentId; needs CREATE_SUB_ACCOUNTS.")
+    async def create_account(
+        self,
+        info: Info[Context, None],
+        input: CreateAccountInput,
+    ) -> Account:
+        created = await resolvers.create(
+            info.context,
+            name=input.name,
+            parent_id=node.key(ids.ACCOUNT, input.parent_id),
+            company=input.company,
+        )
+        return Account.from_model(created)
+
+    @strawberry.mutation(description="Needs MODIFY_SETTINGS.")
+    async def update_account(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        input: UpdateAccountInput,
+    ) -> Account:
+        settings = input.settings if input.settings not in (None, strawberry.UNSET) else None
+        updated = await resolvers.update(
+            info.context,
+            account_id=node.key(ids.ACCOUNT, id),
+            name=input.name or None,
+            company=input.company or None,
+            clear_company=input.company is None,
+            settings=settings.to_changes() if settings else None,
+        )
+        return Account.from_model(updated)
+
+    @strawberry.mutation(
+        description="Re-parents the account and its whole subtree within its root's tree "
+        "(a root never moves). Needs DELETE_ACCOUNT on the account and CREATE_SUB_ACCOUNTS "
+        "on the new parent, and may not raise the caller's own access to the account."
+    )
+    async def move_account(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        new_parent_id: strawberry.ID,
+    ) -> Account:
+        moved = await resolvers.move(
+            info.context,
+            account_id=node.key(ids.ACCOUNT, id),
+            new_parent_id=node.key(ids.ACCOUNT, new_parent_id),
+        )
+        return Account.from_model(moved)
+
+    @strawberry.mutation(description="Needs DELETE_ACCOUNT; refused while anything depends on it.")
+    async def delete_account(self, info: Info[Context, None], id: strawberry.ID) -> strawberry.ID:
+        deleted = await resolvers.delete(info.context, account_id=node.key(ids.ACCOUNT, id))
+        return strawberry.ID(ids.encode(ids.ACCOUNT, deleted.id))
+
+    @strawberry.mutation(description="Makes the account the one the user works in.")
+    async def switch_account(
+        self, info: Info[Context, None], account_id: strawberry.ID
+    ) -> UserType:
+        found = await resolvers.switch(info.context, account_id=node.key(ids.ACCOUNT, account_id))
         user: UserType = node.wrap(found)
         return user
-
-
-@strawberry.type
-class MembershipPage:
-    nodes: list[Membership]
-    page_info: PageInfo
-
-    @classmethod
-    def from_page(cls, page: Page[models.Membership]) -> MembershipPage:
-        return cls(
-            nodes=[Membership.from_model(m) for m in page.items],
-            page_info=PageInfo.from_page(page),
-        )
-
-
-@strawberry.type
-class Invitation(node.Node):
-    id: strawberry.ID
-    email: str
-    role: Role
-    expires_at: datetime
-    created_at: datetime
-    model: strawberry.Private[InvitationModel]
-
-    @classmethod
-    def from_model(cls, invitation: InvitationModel) -> Invitation:
-        return cls(
-            id=strawberry.ID(ids.encode(ids.INVITATION, invitation.id)),
-            email=invitation.email,
-            role=invitation.role,
-            expires_at=invitation.expires_at,
-            created_at=invitation.created_at,
-            model=invitation,
-        )
-
-    @strawberry.field(description="EXPIRED once a pending invitation passes expiresAt.")
-    def status(self, info: Info[Context, None]) -> InvitationStatus:
-        return self.model.status_at(info.context.now())
-
-    @strawberry.field
-    async def account(self, info: Info[Context, None]) -> Account:
-        found = await invitation_resolvers.account_of(info.context, invitation=self.model)
-        return Account.from_model(found)
-
-    @strawberry.field
-    async def invited_by(self, info: Info[Context, None]) -> UserType | None:
-        found = await invitation_resolvers.inviter_of(info.context, invitation=self.model)
-        inviter: UserType | None = node.wrap(found) if found else None
-        return inviter
-
-
-node.register(InvitationModel, Invitation.from_model)
-
-
-@strawberry.type
-class InvitationPage:
-    nodes: list[Invitation]
-    page_info: PageInfo

@@ -16,9 +16,7 @@ from listbackup.resolvers import accounts as account_resolvers
 from listbackup.resolvers import connections as resolvers
 from listbackup.schema import node
 from listbackup.schema.enums import AuthType, ConnectionStatus
-from listbackup.schema.types.pages import PageInfo
 from listbackup.schema.types.platforms import Platform
-from listbackup.store.pages import Page
 
 if TYPE_CHECKING:
     from listbackup.schema.types.accounts import Account
@@ -69,19 +67,6 @@ class PlatformConnection(node.Node):
 
 
 node.register(models.Connection, PlatformConnection.from_model)
-
-
-@strawberry.type
-class PlatformConnectionPage:
-    nodes: list[PlatformConnection]
-    page_info: PageInfo
-
-    @classmethod
-    def from_page(cls, page: Page[models.Connection]) -> PlatformConnectionPage:
-        return cls(
-            nodes=[PlatformConnection.from_model(c) for c in page.items],
-            page_info=PageInfo.from_page(page),
-        )
 
 
 @strawberry.type

@@ -10,12 +10,15 @@ from strawberry.types import Info
 from listbackup import ids
 from listbackup.context import Context
 from listbackup.models import users as models
+from listbackup.models.pages import DEFAULT_PAGE_SIZE
 from listbackup.models.users import ProfileChanges, Session, SignUpData
 from listbackup.resolvers import identity as resolvers
 from listbackup.resolvers import users as user_resolvers
 from listbackup.schema import node
-from listbackup.schema.types.accounts import Account, Invitation, MembershipPage
-from listbackup.schema.types.pages import DEFAULT_PAGE_SIZE, page_size
+from listbackup.schema.types.accounts import Account
+from listbackup.schema.types.invitations import Invitation
+from listbackup.schema.types.members import Membership
+from listbackup.schema.types.pages import Page, page_of, page_size
 
 
 @strawberry.type
@@ -53,11 +56,11 @@ class User(node.Node):
         info: Info[Context, None],
         first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> MembershipPage:
+    ) -> Page[Membership]:
         page = await user_resolvers.memberships(
             info.context, user=self.model, first=page_size(first), after=after
         )
-        return MembershipPage.from_page(page)
+        return page_of(page, Membership.from_model)
 
     @strawberry.field(description="Invitations to the user's email that can still be accepted.")
     async def pending_invitations(self, info: Info[Context, None]) -> list[Invitation]:
