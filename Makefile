@@ -38,11 +38,12 @@ $(VENV)/.installed: $(UV) pyproject.toml requirements.lock
 	touch $@
 
 # Re-resolve the pins after changing dependencies in pyproject.toml. requirements.lock
-# (what `make install` syncs) holds everything; requirements-runtime.lock holds only the
-# runtime dependencies, at the same versions, for the container image.
+# (what `make install` syncs) holds everything, the `local` extra (moto) included;
+# requirements-runtime.lock holds only the runtime dependencies, at the same versions,
+# for the container image.
 lock: $(UV)
-	$(UV) pip compile pyproject.toml --group dev --group deploy --python-version 3.11 \
-		--generate-hashes --no-header --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra local --group dev --group deploy \
+		--python-version 3.11 --generate-hashes --no-header --quiet -o requirements.lock
 	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes \
 		--no-header --quiet --constraint requirements.lock -o requirements-runtime.lock
 

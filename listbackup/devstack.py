@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import importlib.util
 import os
 import selectors
 import signal
@@ -64,6 +65,8 @@ def _die_with_parent() -> None:
 @contextlib.contextmanager
 def local_aws(host: str = "127.0.0.1") -> Iterator[str]:
     """Run the local AWS (moto, DynamoDB serialized) until the block exits; yield its URL."""
+    if importlib.util.find_spec("moto") is None:
+        raise DevStackError("moto is not installed: install the local extra, listbackup[local]")
     # moto is not ours to measure: a coverage run (which passes itself on to children
     # through this variable) would trace every call the local AWS makes.
     env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
