@@ -21,6 +21,7 @@ from listbackup.adapters import secrets
 from listbackup.adapters.cognito import IdentityProvider
 from listbackup.adapters.events import EventPublisher
 from listbackup.adapters.mailer import Mailer
+from listbackup.adapters.queues import JobQueues
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import AwsClients, open_clients
 from listbackup.config import Settings, merge_platforms
@@ -43,6 +44,7 @@ class AppDeps:
     clients: AwsClients
     store: Store
     events: EventPublisher
+    queues: JobQueues
     platforms: Platforms
     http: httpx.AsyncClient
     clock: Clock
@@ -92,6 +94,7 @@ async def open_deps(
             clients=clients,
             store=Store.create(clients, names),
             events=EventPublisher(clients.events, names.event_bus()),
+            queues=JobQueues(clients.sqs, names),
             platforms=Platforms(settings=configured, transport=platform_transport),
             http=http,
             clock=clock,

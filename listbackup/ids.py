@@ -18,6 +18,8 @@ USER = "User"
 ACCOUNT = "Account"
 INVITATION = "Invitation"
 CONNECTION = "PlatformConnection"
+SOURCE = "Source"
+JOB = "Job"
 
 
 def encode(kind: str, key: str) -> str:

@@ -238,6 +238,9 @@ SPEC = ResourceSpec(
             indexes=(
                 _by_account(),
                 Index("source-index", Key("sourceId"), Key("createdAt")),
+                # Completed jobs by when their files may go, sparse and sharded: the
+                # retention sweep reads only what is due.
+                Index("retention-index", Key("retentionShard"), Key("keepUntil")),
             ),
             stream="NEW_AND_OLD_IMAGES",
         ),
@@ -248,9 +251,11 @@ SPEC = ResourceSpec(
     ),
     queues=(
         # One FIFO queue per job type; a source's jobs share a message group, so run in order.
-        Queue("sync", visibility_timeout=300, max_receive_count=3),
-        # Long backups extend their visibility while they run; two tries, then the DLQ.
-        Queue("backup", visibility_timeout=1800, max_receive_count=2),
+        # A worker holds a message by extending its visibility while the job runs, so the
+        # timeout is short: a worker that died gives its job up within two minutes. Each
+        # delivery is one attempt of the job; the third failure sends it to the DLQ.
+        Queue("sync", visibility_timeout=120, max_receive_count=3),
+        Queue("backup", visibility_timeout=120, max_receive_count=3),
         Queue("export", visibility_timeout=900, max_receive_count=3),
         Queue("maintenance", visibility_timeout=900, max_receive_count=1),
         # Job events for live subscriptions: standard (unordered is fine, fan-out is not FIFO).

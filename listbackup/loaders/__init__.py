@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from listbackup.loaders import accounts, connections, invitations, memberships
+from listbackup.loaders import accounts, connections, invitations, jobs, memberships, sources
 from listbackup.loaders.batch import TableBatcher
 from listbackup.loaders.platforms import PlatformBySlugLoader, PlatformsByCategoryLoader
 from listbackup.loaders.users import UserByIdLoader
@@ -40,6 +40,15 @@ class Loaders:
 
         self.connection = connections.ConnectionByIdLoader(batcher, store.connections)
         self.connections_by_account = connections.by_account(store.connections, self.connection)
+
+        self.source = sources.SourceByIdLoader(batcher, store.sources)
+        self.sources_by_account = sources.by_account(store.sources, self.source)
+
+        self.job = jobs.JobByIdLoader(batcher, store.jobs)
+        self.jobs_by_account = jobs.by_account(store.jobs, self.job)
+        self.jobs_by_source = jobs.by_source(store.jobs, self.job)
+        self.job_logs = jobs.logs(store.job_logs)
+        self.files_by_job = jobs.FilesByJobLoader(store.backup_files)
 
         self.platform_by_slug = PlatformBySlugLoader(batcher, store.platforms)
         self.platforms_by_category = PlatformsByCategoryLoader(

@@ -40,13 +40,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+#: What accounts show as their default retention while they have not set one.
+DEFAULT_RETENTION_DAYS = 90
+
+
 @dataclass(frozen=True, slots=True)
 class AccountSettings:
     allow_sub_accounts: bool = True
     #: Most direct children this account may have; None for no limit.
     max_sub_accounts: int | None = None
-    default_retention_days: int = 90
+    #: How long a new source keeps its backups; None until set, and then each new
+    #: source keeps its data types' longest default.
+    default_retention_days: int | None = None
     timezone: str = "UTC"
+    #: Plan limits, changed by those who hold MANAGE_BILLING: most backup sources, and
+    #: the shortest interval between two scheduled runs of one source.
+    max_sources: int = 100
+    min_schedule_minutes: int = 60
+
+    @property
+    def retention_days_shown(self) -> int:
+        return self.default_retention_days or DEFAULT_RETENTION_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,8 @@ class Account:
     created_by: str | None = None
     #: Direct children; kept by the same transactions that add or remove them.
     child_count: int = 0
+    #: Backup sources; kept by the same transactions that create or delete them.
+    source_count: int = 0
     #: Direct OWNER memberships; a root account never drops to zero.
     owner_count: int = 0
     #: Users with a direct membership here, kept with the memberships themselves, so a

@@ -28,19 +28,30 @@ from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.accounts import AccountMutation, AccountQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
 from listbackup.schema.types.invitations import InvitationMutation
+from listbackup.schema.types.jobs import JobMutation, JobQuery
 from listbackup.schema.types.members import MemberMutation
 from listbackup.schema.types.platforms import PlatformQuery
+from listbackup.schema.types.sources import SourceMutation, SourceQuery
 from listbackup.schema.types.users import IdentityMutation, IdentityQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 50
 
 Query = merge_types(
-    "Query", (IdentityQuery, NodeQuery, AccountQuery, PlatformQuery, ConnectionQuery)
+    "Query",
+    (IdentityQuery, NodeQuery, AccountQuery, PlatformQuery, ConnectionQuery, SourceQuery, JobQuery),
 )
 Mutation = merge_types(
     "Mutation",
-    (IdentityMutation, AccountMutation, InvitationMutation, MemberMutation, ConnectionMutation),
+    (
+        IdentityMutation,
+        AccountMutation,
+        InvitationMutation,
+        MemberMutation,
+        ConnectionMutation,
+        SourceMutation,
+        JobMutation,
+    ),
 )
 
 

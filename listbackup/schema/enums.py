@@ -2,7 +2,7 @@
 
 import strawberry
 
-from listbackup.models import accounts, connections, invitations, platforms
+from listbackup.models import accounts, connections, invitations, jobs, platforms, sources
 
 # strawberry.enum marks the model's enum class itself, so models flow into the schema as-is.
 AuthType = platforms.AuthType
@@ -13,6 +13,11 @@ AccountStatus = accounts.AccountStatus
 MembershipStatus = accounts.MembershipStatus
 InvitationStatus = invitations.InvitationStatus
 ConnectionStatus = connections.ConnectionStatus
+SourceStatus = sources.SourceStatus
+JobType = jobs.JobType
+JobStatus = jobs.JobStatus
+JobTrigger = jobs.JobTrigger
+LogLevel = jobs.LogLevel
 
 for _enum in (
     AuthType,
@@ -23,6 +28,11 @@ for _enum in (
     MembershipStatus,
     InvitationStatus,
     ConnectionStatus,
+    SourceStatus,
+    JobType,
+    JobStatus,
+    JobTrigger,
+    LogLevel,
 ):
     strawberry.enum(_enum, name=_enum.__name__)
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MOVE_BATCH = 96
 MAX_RETENTION_DAYS = 3650
 MAX_SUB_ACCOUNTS_LIMIT = 10_000
+MAX_SOURCES_LIMIT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,13 @@ class SettingsChanges:
     clear_max_sub_accounts: bool = False
     default_retention_days: int | None = None
     timezone: str | None = None
+    #: Plan limits: need MANAGE_BILLING.
+    max_sources: int | None = None
+    min_schedule_minutes: int | None = None
+
+    @property
+    def plan_limits(self) -> bool:
+        return self.max_sources is not None or self.min_schedule_minutes is not None
 
 
 async def create(
@@ -116,6 +124,9 @@ async def update(
     elif clear_company:
         changes["company"] = None
     if settings is not None:
+        if settings.plan_limits:
+            granted = await access.access(deps, user_id=principal.user_id, account=account)
+            access.demand(granted, Permission.MANAGE_BILLING)
         changes["settings"] = settings_map(_apply(account.settings, settings))
     if not changes:
         return account
@@ -148,7 +159,27 @@ def _apply(current: AccountSettings, changes: SettingsChanges) -> AccountSetting
         result = replace(
             result, timezone=validation.timezone(changes.timezone, "settings.timezone")
         )
+    if changes.max_sources is not None:
+        result = replace(
+            result,
+            max_sources=_within(changes.max_sources, 0, MAX_SOURCES_LIMIT, "maxSources"),
+        )
+    if changes.min_schedule_minutes is not None:
+        result = replace(
+            result,
+            min_schedule_minutes=_within(
+                changes.min_schedule_minutes, 1, 24 * 60, "minScheduleMinutes"
+            ),
+        )
     return result
+
+
+def _within(value: int, low: int, high: int, name: str) -> int:
+    if not low <= value <= high:
+        raise BadUserInputError(
+            f"{name} must be between {low} and {high}.", field=f"settings.{name}"
+        )
+    return value
 
 
 async def move(deps: Deps, *, principal: Principal, account_id: str, new_parent_id: str) -> Account:

@@ -10,60 +10,44 @@ from listbackup.errors import NotFoundError
 from listbackup.models.accounts import Account
 from listbackup.models.connections import Connection
 from listbackup.models.invitations import Invitation
+from listbackup.models.jobs import Job
 from listbackup.models.platforms import Platform
+from listbackup.models.sources import Source
 from listbackup.models.users import Principal, User
-from listbackup.services import access, connections, invitations, platforms, users
+from listbackup.services import access, connections, invitations, jobs, platforms, sources, users
 
-Node = Platform | User | Account | Invitation | Connection
-_Getter = Callable[[Deps, Principal | None, str], Awaitable[Node]]
+Node = Platform | User | Account | Invitation | Connection | Source | Job
 NO_NODE = "No node with that id."
 
 
-async def _platform(deps: Deps, principal: Principal | None, key: str) -> Node:
-    return await platforms.get(deps, slug=key)
-
-
-async def _user(deps: Deps, principal: Principal | None, key: str) -> Node:
-    if principal is None:
-        raise NotFoundError(NO_NODE)
-    return await users.get(deps, principal=principal, user_id=key)
-
-
-async def _account(deps: Deps, principal: Principal | None, key: str) -> Node:
-    if principal is None:
-        raise NotFoundError(NO_NODE)
+async def _account(deps: Deps, principal: Principal, key: str) -> Node:
     account, _ = await access.visible_account(deps, principal=principal, account_id=key)
     return account
 
 
-async def _invitation(deps: Deps, principal: Principal | None, key: str) -> Node:
-    if principal is None:
-        raise NotFoundError(NO_NODE)
-    return await invitations.get(deps, principal=principal, invitation_id=key)
-
-
-async def _connection(deps: Deps, principal: Principal | None, key: str) -> Node:
-    if principal is None:
-        raise NotFoundError(NO_NODE)
-    return await connections.get(deps, principal=principal, connection_id=key)
-
-
-_GETTERS: dict[str, _Getter] = {
-    ids.CONNECTION: _connection,
-    ids.INVITATION: _invitation,
-    ids.PLATFORM: _platform,
-    ids.USER: _user,
+#: Kinds only a signed-in caller can see, each read as its own service reads it.
+_SIGNED_IN: dict[str, Callable[[Deps, Principal, str], Awaitable[Node]]] = {
+    ids.USER: lambda d, p, k: users.get(d, principal=p, user_id=k),
     ids.ACCOUNT: _account,
+    ids.INVITATION: lambda d, p, k: invitations.get(d, principal=p, invitation_id=k),
+    ids.CONNECTION: lambda d, p, k: connections.get(d, principal=p, connection_id=k),
+    ids.SOURCE: lambda d, p, k: sources.get(d, principal=p, source_id=k),
+    ids.JOB: lambda d, p, k: jobs.get(d, principal=p, job_id=k),
 }
 
 
 async def get(deps: Deps, *, principal: Principal | None, node_id: str) -> Node:
     """The object behind ``node_id``; NOT_FOUND for malformed, unknown or invisible IDs."""
     decoded = ids.decode(node_id)
-    getter = _GETTERS.get(decoded[0]) if decoded else None
-    if decoded is None or getter is None:
+    if decoded is None:
         raise NotFoundError(NO_NODE)
+    kind, key = decoded
     try:
-        return await getter(deps, principal, decoded[1])
+        if kind == ids.PLATFORM:  # the catalogue is public
+            return await platforms.get(deps, slug=key)
+        getter = _SIGNED_IN.get(kind)
+        if getter is None or principal is None:
+            raise NotFoundError(NO_NODE)
+        return await getter(deps, principal, key)
     except NotFoundError:
         raise NotFoundError(NO_NODE) from None

@@ -9,14 +9,18 @@ from typing import Any
 from listbackup.aws import AwsClients
 from listbackup.resources import Names
 from listbackup.store.accounts import AccountStore
+from listbackup.store.backup_files import BackupFileStore
 from listbackup.store.connections import ConnectionStore
 from listbackup.store.dynamo import transact_write, translate_errors
 from listbackup.store.invitations import InvitationStore
+from listbackup.store.job_logs import JobLogStore
+from listbackup.store.jobs import JobStore
 from listbackup.store.memberships import MembershipStore
 from listbackup.store.moves import MoveStore
 from listbackup.store.oauth_states import OAuthStateStore
 from listbackup.store.platforms import PlatformStore
 from listbackup.store.rate_limits import RateLimitStore
+from listbackup.store.sources import SourceStore
 from listbackup.store.users import UserStore
 from listbackup.store.vault import Vault
 
@@ -37,6 +41,10 @@ class Store:
     connections: ConnectionStore
     oauth_states: OAuthStateStore
     vault: Vault
+    sources: SourceStore
+    jobs: JobStore
+    job_logs: JobLogStore
+    backup_files: BackupFileStore
 
     @classmethod
     def create(cls, clients: AwsClients, names: Names) -> Store:
@@ -56,6 +64,10 @@ class Store:
             vault=Vault(
                 ddb, clients.kms, table=names.table("credentials"), key_alias=names.kms_alias()
             ),
+            sources=SourceStore(ddb, names.table("sources")),
+            jobs=JobStore(ddb, names.table("jobs")),
+            job_logs=JobLogStore(ddb, names.table("job-logs")),
+            backup_files=BackupFileStore(ddb, names.table("backup-files")),
         )
 
     async def owns_any(self, table: str, account_id: str) -> bool:

@@ -112,6 +112,20 @@ class AccountStore:
             parent.id, "ADD childCount :one", condition, values, names={"#path": "path"}
         )
 
+    def add_source(self, account: Account) -> dict[str, Any]:
+        """Count one more source of ``account``, if it is under its limit."""
+        return self._update(
+            account.id,
+            "ADD sourceCount :one",
+            "attribute_exists(id) AND (attribute_not_exists(sourceCount) OR sourceCount < :max)",
+            {":one": 1, ":max": account.settings.max_sources},
+        )
+
+    def remove_source(self, account_id: str) -> dict[str, Any]:
+        return self._update(
+            account_id, "ADD sourceCount :minus", "attribute_exists(id)", {":minus": -1}
+        )
+
     def remove_child(self, parent_id: str) -> dict[str, Any]:
         return self._update(
             parent_id, "ADD childCount :minus", "attribute_exists(id)", {":minus": -1}
@@ -209,12 +223,17 @@ class AccountStore:
             await self._client.delete_item(TableName=self.table, Key=to_item({"id": account_id}))
 
 
+_DEFAULTS = AccountSettings()
+
+
 def settings_map(settings: AccountSettings) -> dict[str, Any]:
     return {
         "allowSubAccounts": settings.allow_sub_accounts,
         "maxSubAccounts": settings.max_sub_accounts,
         "defaultRetentionDays": settings.default_retention_days,
         "timezone": settings.timezone,
+        "maxSources": settings.max_sources,
+        "minScheduleMinutes": settings.min_schedule_minutes,
     }
 
 
@@ -232,6 +251,7 @@ def to_item_data(account: Account) -> dict[str, Any]:
         "createdBy": account.created_by,
         "settings": settings_map(account.settings),
         "childCount": account.child_count,
+        "sourceCount": account.source_count,
         "ownerCount": account.owner_count,
         # A string set: DynamoDB stores no empty set, so none means no direct members.
         "memberIds": set(account.member_ids) or None,
@@ -241,6 +261,7 @@ def to_item_data(account: Account) -> dict[str, Any]:
 def to_model(item: Item) -> Account:
     settings = item.get("settings") or {}
     max_sub = settings.get("maxSubAccounts")
+    retention = settings.get("defaultRetentionDays")
     return Account(
         id=item["id"],
         name=item["name"],
@@ -252,10 +273,15 @@ def to_model(item: Item) -> Account:
         settings=AccountSettings(
             allow_sub_accounts=bool(settings.get("allowSubAccounts", True)),
             max_sub_accounts=int(max_sub) if max_sub is not None else None,
-            default_retention_days=int(settings.get("defaultRetentionDays", 90)),
+            default_retention_days=int(retention) if retention is not None else None,
             timezone=settings.get("timezone", "UTC"),
+            max_sources=int(settings.get("maxSources", _DEFAULTS.max_sources)),
+            min_schedule_minutes=int(
+                settings.get("minScheduleMinutes", _DEFAULTS.min_schedule_minutes)
+            ),
         ),
         child_count=int(item.get("childCount", 0)),
+        source_count=int(item.get("sourceCount", 0)),
         owner_count=int(item.get("ownerCount", 0)),
         member_ids=frozenset(item.get("memberIds") or ()),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -284,3 +285,45 @@ async def filtered_page(
 
 #: Items read per request by :func:`filtered_page`, matching or not.
 _FILTERED_READ = 100
+
+
+def update_parts(
+    *,
+    set_: Mapping[str, Any] | None = None,
+    add: Mapping[str, int] | None = None,
+    remove: Sequence[str] = (),
+    condition: str | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The expression parts of an UpdateItem: SET, ADD and REMOVE attributes by name.
+
+    ``condition`` names attributes as ``#attr`` (each becomes that attribute's name) and
+    values as ``:value`` (from ``values``). SET values that are None are REMOVEd.
+    """
+    names: dict[str, str] = {}
+    bound: dict[str, Any] = dict(values or {})
+    sets, adds, removes = [], [], [f"#_r{i}" for i in range(len(remove))]
+    names |= {f"#_r{i}": attr for i, attr in enumerate(remove)}
+    for i, (attr, value) in enumerate((set_ or {}).items()):
+        names[f"#_s{i}"] = attr
+        if value is None:
+            removes.append(f"#_s{i}")
+        else:
+            sets.append(f"#_s{i} = :_s{i}")
+            bound[f":_s{i}"] = iso(value) if isinstance(value, datetime) else value
+    for i, (attr, amount) in enumerate((add or {}).items()):
+        names[f"#_n{i}"] = attr
+        adds.append(f"#_n{i} :_n{i}")
+        bound[f":_n{i}"] = amount
+    clauses = [("SET", sets), ("ADD", adds), ("REMOVE", removes)]
+    parts: dict[str, Any] = {
+        "UpdateExpression": " ".join(f"{verb} {', '.join(p)}" for verb, p in clauses if p),
+        "ExpressionAttributeNames": names,
+    }
+    if condition:
+        for attr in re.findall(r"#(\w+)", condition):
+            names[f"#{attr}"] = attr
+        parts["ConditionExpression"] = condition
+    if bound:
+        parts["ExpressionAttributeValues"] = to_item(bound)
+    return parts

@@ -15,13 +15,24 @@ from listbackup.models.pages import DEFAULT_PAGE_SIZE
 from listbackup.resolvers import accounts as resolvers
 from listbackup.resolvers import connections as connection_resolvers
 from listbackup.resolvers import invitations as invitation_resolvers
+from listbackup.resolvers import jobs as job_resolvers
 from listbackup.resolvers import members as member_resolvers
+from listbackup.resolvers import sources as source_resolvers
 from listbackup.schema import node
-from listbackup.schema.enums import AccountStatus, Permission, Role, sorted_permissions
+from listbackup.schema.enums import (
+    AccountStatus,
+    JobStatus,
+    Permission,
+    Role,
+    SourceStatus,
+    sorted_permissions,
+)
 from listbackup.schema.types.connections import PlatformConnection
 from listbackup.schema.types.invitations import Invitation
+from listbackup.schema.types.jobs import Job
 from listbackup.schema.types.members import Membership
 from listbackup.schema.types.pages import Page, page_of, page_size
+from listbackup.schema.types.sources import Source
 from listbackup.services.accounts import SettingsChanges
 
 if TYPE_CHECKING:
@@ -34,16 +45,25 @@ UserType = Annotated["User", strawberry.lazy("listbackup.schema.types.users")]
 class AccountSettings:
     allow_sub_accounts: bool
     max_sub_accounts: int | None
-    default_retention_days: int
+    default_retention_days: int = strawberry.field(
+        description="How long a new source keeps its backups, in days (90 until set; while "
+        "unset, a new source keeps its data types' longest default)."
+    )
     timezone: str
+    max_sources: int = strawberry.field(description="Most backup sources (a plan limit).")
+    min_schedule_minutes: int = strawberry.field(
+        description="Shortest interval between two scheduled runs of a source (a plan limit)."
+    )
 
     @classmethod
     def from_model(cls, settings: models.AccountSettings) -> AccountSettings:
         return cls(
             allow_sub_accounts=settings.allow_sub_accounts,
             max_sub_accounts=settings.max_sub_accounts,
-            default_retention_days=settings.default_retention_days,
+            default_retention_days=settings.retention_days_shown,
             timezone=settings.timezone,
+            max_sources=settings.max_sources,
+            min_schedule_minutes=settings.min_schedule_minutes,
         )
 
 
@@ -144,6 +164,38 @@ class Account(node.Node):
         )
         return page_of(page, PlatformConnection.from_model)
 
+    @strawberry.field(description="Backup sources of this account (not its sub-accounts).")
+    async def sources(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: SourceStatus | None = None,
+    ) -> Page[Source]:
+        page = await source_resolvers.for_account(
+            info.context, account=self.model, first=page_size(first), after=after, status=status
+        )
+        return page_of(page, Source.from_model)
+
+    @strawberry.field(description="Jobs of this account's sources, newest first.")
+    async def jobs(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: JobStatus | None = None,
+        source_id: strawberry.ID | None = None,
+    ) -> Page[Job]:
+        page = await job_resolvers.for_account(
+            info.context,
+            account=self.model,
+            first=page_size(first),
+            after=after,
+            status=status,
+            source_id=node.key(ids.SOURCE, source_id) if source_id is not None else None,
+        )
+        return page_of(page, Job.from_model)
+
     @strawberry.field(description="Invitations to this account; needs INVITE_USERS.")
     async def invitations(
         self,
@@ -173,6 +225,12 @@ class AccountSettingsInput:
     max_sub_accounts: int | None = strawberry.UNSET
     default_retention_days: int | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
+    max_sources: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs MANAGE_BILLING."
+    )
+    min_schedule_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs MANAGE_BILLING."
+    )
 
     def to_changes(self) -> SettingsChanges:
         def given(value: object) -> object:
@@ -184,6 +242,8 @@ class AccountSettingsInput:
             clear_max_sub_accounts=self.max_sub_accounts is None,
             default_retention_days=given(self.default_retention_days),  # type: ignore[arg-type]
             timezone=given(self.timezone),  # type: ignore[arg-type]
+            max_sources=given(self.max_sources),  # type: ignore[arg-type]
+            min_schedule_minutes=given(self.min_schedule_minutes),  # type: ignore[arg-type]
         )
 
 

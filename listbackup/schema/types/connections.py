@@ -12,16 +12,21 @@ from strawberry.types import Info
 from listbackup import ids
 from listbackup.context import Context
 from listbackup.models import connections as models
+from listbackup.models.pages import DEFAULT_PAGE_SIZE
 from listbackup.resolvers import accounts as account_resolvers
 from listbackup.resolvers import connections as resolvers
+from listbackup.resolvers import sources as source_resolvers
 from listbackup.schema import node
 from listbackup.schema.enums import AuthType, ConnectionStatus
+from listbackup.schema.types.pages import Page, page_of, page_size
 from listbackup.schema.types.platforms import Platform
 
 if TYPE_CHECKING:
     from listbackup.schema.types.accounts import Account
+    from listbackup.schema.types.sources import Source
 
 AccountType = Annotated["Account", strawberry.lazy("listbackup.schema.types.accounts")]
+SourceType = Annotated["Source", strawberry.lazy("listbackup.schema.types.sources")]
 
 
 @strawberry.type
@@ -58,6 +63,18 @@ class PlatformConnection(node.Node):
     @strawberry.field
     async def platform(self, info: Info[Context, None]) -> Platform:
         return Platform.from_model(await resolvers.platform_of(info.context, connection=self.model))
+
+    @strawberry.field(description="The backup sources that use this connection.")
+    async def sources(
+        self,
+        info: Info[Context, None],
+        first: int | None = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> Page[SourceType]:
+        page = await source_resolvers.for_connection(
+            info.context, connection=self.model, first=page_size(first), after=after
+        )
+        return page_of(page, node.wrap)
 
     @strawberry.field
     async def account(self, info: Info[Context, None]) -> AccountType:
