@@ -1,0 +1,60 @@
+"""Backup schedules: a preset or a cron expression in a time zone, and when it next runs.
+
+Run times are cronsim's reading of the expression, which follows Debian cron:
+- a job at fixed times (neither its minute nor its hour field starts with ``*``) keeps to
+  the wall clock. A time skipped by the spring-forward gap runs once, at the first minute
+  after the gap (02:30 in New York on 2026-03-08 runs at 03:00 EDT); a time repeated by
+  the fall-back fold runs once, at its first occurrence (the daylight-saving one).
+- a job with ``*`` in its minute or hour field keeps to real time: it runs in both copies
+  of a repeated hour and not in a skipped one, so ``0 * * * *`` stays an hour apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from datetime import UTC, datetime
+from typing import assert_never
+
+from cronsim import CronSim
+
+from listbackup.models.platforms import Frequency
+from listbackup.models.schedules import Schedule
+
+_DAY = 24 * 60
+
+
+def preset_cron(frequency: Frequency, source_id: str) -> str:
+    """The preset as cron, at a time drawn from the source id: the same id, the same time.
+
+    The spread keeps a thousand daily sources from all starting at midnight.
+    """
+    draw = int.from_bytes(hashlib.sha256(source_id.encode()).digest()[:8], "big")
+    # 2**64 is so much larger than 1440 * 7 * 28 that the modulo bias is negligible.
+    minute_of_day, draw = draw % _DAY, draw // _DAY
+    minute, hour = minute_of_day % 60, minute_of_day // 60
+    match frequency:
+        case Frequency.HOURLY:
+            return f"{minute} * * * *"
+        case Frequency.DAILY:
+            return f"{minute} {hour} * * *"
+        case Frequency.WEEKLY:
+            return f"{minute} {hour} * * {draw % 7}"
+        case Frequency.MONTHLY:
+            # Days 1-28 exist in every month, so a monthly backup never skips February.
+            return f"{minute} {hour} {draw // 7 % 28 + 1} * *"
+        case _:
+            assert_never(frequency)
+
+
+def next_run(schedule: Schedule, after: datetime) -> datetime:
+    """The first run strictly after ``after`` (aware, in any zone), as an aware UTC time."""
+    if after.utcoffset() is None:
+        raise ValueError("next_run needs a timezone-aware datetime")
+    zone = zoneinfo.ZoneInfo(schedule.timezone)
+    for run in CronSim(schedule.cron, after.astimezone(zone)):
+        # cronsim walks a fixed-time job on the naive wall clock, so from the second copy
+        # of a repeated hour it answers runs of the first copy, which are before `after`.
+        if run > after:
+            return run.astimezone(UTC)
+    raise ValueError(f"{schedule.cron!r} never runs again")

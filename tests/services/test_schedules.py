@@ -1,0 +1,231 @@
+"""Schedules: presets spread over the clock, run times across DST changes (pure functions)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from listbackup.models.platforms import Frequency
+from listbackup.models.schedules import Schedule
+from listbackup.services.schedules import next_run, preset_cron
+
+NEW_YORK = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def runs(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
+    found, at = [], start
+    while (at := next_run(schedule, at)) < end:
+        found.append(at)
+    return found
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def source_ids(count: int) -> list[str]:
+    rng = random.Random(10)  # noqa: S311 - repeatable ids, not secrets
+    return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
+
+
+# ---- DST -------------------------------------------------------------------------------
+
+
+def test_daily_run_in_the_spring_forward_gap_runs_once_at_the_end_of_the_gap() -> None:
+    schedule = Schedule(frequency=None, cron="30 2 * * *", timezone="America/New_York")
+
+    found = runs(schedule, utc(2026, 3, 5), utc(2026, 3, 12))
+
+    assert found == [
+        utc(2026, 3, 5, 7, 30),  # 02:30 EST
+        utc(2026, 3, 6, 7, 30),
+        utc(2026, 3, 7, 7, 30),
+        utc(2026, 3, 8, 7, 0),  # 02:30 does not exist: 03:00 EDT, the first minute after
+        utc(2026, 3, 9, 6, 30),  # 02:30 EDT
+        utc(2026, 3, 10, 6, 30),
+        utc(2026, 3, 11, 6, 30),
+    ]
+    assert [run.astimezone(NEW_YORK).hour for run in found] == [2, 2, 2, 3, 2, 2, 2]
+
+
+def test_daily_run_across_the_fall_back_day_runs_once_a_day() -> None:
+    schedule = Schedule(frequency=None, cron="30 2 * * *", timezone="America/New_York")
+
+    found = runs(schedule, utc(2026, 10, 29), utc(2026, 11, 5))
+
+    assert found == [
+        utc(2026, 10, 29, 6, 30),  # 02:30 EDT
+        utc(2026, 10, 30, 6, 30),
+        utc(2026, 10, 31, 6, 30),
+        utc(2026, 11, 1, 7, 30),  # 02:30 EST: the clock went back at 02:00 EDT
+        utc(2026, 11, 2, 7, 30),
+        utc(2026, 11, 3, 7, 30),
+        utc(2026, 11, 4, 7, 30),
+    ]
+
+
+def test_a_daily_run_in_the_repeated_hour_runs_once_at_its_first_occurrence() -> None:
+    schedule = Schedule(frequency=None, cron="30 1 * * *", timezone="America/New_York")
+
+    found = runs(schedule, utc(2026, 10, 30), utc(2026, 11, 3))
+
+    assert found == [
+        utc(2026, 10, 30, 5, 30),
+        utc(2026, 10, 31, 5, 30),
+        utc(2026, 11, 1, 5, 30),  # 01:30 EDT; not again at 01:30 EST (06:30Z)
+        utc(2026, 11, 2, 6, 30),
+    ]
+    per_day = Counter(run.astimezone(NEW_YORK).date() for run in found)
+    assert set(per_day.values()) == {1}
+
+
+def test_next_run_from_inside_the_second_copy_of_the_hour_is_the_next_day() -> None:
+    schedule = Schedule(frequency=None, cron="30 1 * * *", timezone="America/New_York")
+    # 01:15 EST, after the 01:30 EDT run: cronsim alone answers 01:30 EDT, in the past.
+    after = utc(2026, 11, 1, 6, 15)
+
+    assert next_run(schedule, after) == utc(2026, 11, 2, 6, 30)
+
+
+def test_weekly_run_in_berlin_across_both_changes() -> None:
+    schedule = Schedule(frequency=None, cron="30 2 * * 0", timezone="Europe/Berlin")
+
+    spring = runs(schedule, utc(2026, 3, 20), utc(2026, 4, 10))
+    autumn = runs(schedule, utc(2026, 10, 15), utc(2026, 11, 5))
+
+    assert spring == [
+        utc(2026, 3, 22, 1, 30),  # 02:30 CET
+        utc(2026, 3, 29, 1, 0),  # no 02:30 that Sunday: 03:00 CEST
+        utc(2026, 4, 5, 0, 30),  # 02:30 CEST
+    ]
+    assert autumn == [
+        utc(2026, 10, 18, 0, 30),  # 02:30 CEST
+        utc(2026, 10, 25, 0, 30),  # 02:30 comes twice that Sunday: the first, once
+        utc(2026, 11, 1, 1, 30),  # 02:30 CET
+    ]
+    assert {run.astimezone(BERLIN).weekday() for run in spring + autumn} == {6}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "local_hours"),
+    [
+        (utc(2026, 3, 8, 5), utc(2026, 3, 8, 10), [0, 1, 3, 4, 5]),  # no 02:xx that night
+        (utc(2026, 11, 1, 3), utc(2026, 11, 1, 9), [23, 0, 1, 1, 2, 3]),  # 01:xx twice
+    ],
+)
+def test_hourly_preset_keeps_to_real_time(
+    start: datetime, end: datetime, local_hours: list[int]
+) -> None:
+    schedule = Schedule(frequency=Frequency.HOURLY, cron="17 * * * *", timezone="America/New_York")
+
+    found = runs(schedule, start, end)
+
+    assert [run.astimezone(NEW_YORK).hour for run in found] == local_hours
+    assert {b - a for a, b in pairwise(found)} == {timedelta(hours=1)}
+
+
+# ---- next_run --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (utc(2026, 6, 1, 8, 0), utc(2026, 6, 2, 7)),
+        (datetime(2026, 6, 1, 4, 0, tzinfo=NEW_YORK), utc(2026, 6, 2, 7)),  # 08:00Z
+        (datetime(2026, 6, 1, 17, 0, tzinfo=ZoneInfo("Asia/Tokyo")), utc(2026, 6, 2, 7)),
+        (datetime(2026, 6, 1, 15, 0, tzinfo=ZoneInfo("Asia/Tokyo")), utc(2026, 6, 1, 7)),
+        (datetime(2026, 6, 1, 7, 59, tzinfo=ZoneInfo("Europe/London")), utc(2026, 6, 1, 7)),
+        (datetime(2026, 6, 1, 3, 59, tzinfo=timezone(timedelta(hours=-3))), utc(2026, 6, 1, 7)),
+    ],
+)
+def test_next_run_takes_after_in_any_zone_and_answers_utc(
+    after: datetime, expected: datetime
+) -> None:
+    schedule = Schedule(frequency=None, cron="0 9 * * *", timezone="Europe/Paris")
+
+    run = next_run(schedule, after)
+
+    assert run == expected
+    assert run.tzinfo is UTC
+
+
+def test_next_run_is_strictly_after() -> None:
+    schedule = Schedule(frequency=None, cron="0 9 * * *", timezone="Europe/Paris")
+    at_a_run = utc(2026, 6, 1, 7)
+
+    assert next_run(schedule, at_a_run) == utc(2026, 6, 2, 7)
+    assert next_run(schedule, at_a_run - timedelta(microseconds=1)) == at_a_run
+    assert next_run(schedule, at_a_run + timedelta(microseconds=1)) == utc(2026, 6, 2, 7)
+
+
+def test_next_run_refuses_a_naive_datetime() -> None:
+    schedule = Schedule(frequency=None, cron="0 9 * * *", timezone="UTC")
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        next_run(schedule, datetime(2026, 6, 1, 8))
+
+
+# ---- presets ---------------------------------------------------------------------------
+
+
+def test_the_same_id_gives_the_same_expression() -> None:
+    # Pinned: a salted hash() would pass a same-process check and move every source's
+    # time at each deploy.
+    assert [preset_cron(frequency, "src_1") for frequency in Frequency] == [
+        "10 * * * *",
+        "10 20 * * *",
+        "10 20 * * 0",
+        "10 20 11 * *",
+    ]
+    for source_id in source_ids(20):
+        for frequency in Frequency:
+            assert preset_cron(frequency, source_id) == preset_cron(frequency, source_id)
+
+
+def test_hourly_presets_spread_over_the_minutes() -> None:
+    minutes = Counter(preset_cron(Frequency.HOURLY, s).split()[0] for s in source_ids(1000))
+
+    assert len(minutes) >= 50
+    assert max(minutes.values()) <= 50
+
+
+def test_daily_presets_spread_over_the_day() -> None:
+    times = [preset_cron(Frequency.DAILY, s).split()[:2] for s in source_ids(1000)]
+    hours = Counter(int(hour) for _, hour in times)
+
+    assert len(set(map(tuple, times))) >= 600
+    assert set(hours) == set(range(24))
+    assert hours[0] < 100  # ~42 expected: nothing piles up at midnight
+    assert max(hours.values()) < 100
+
+
+def test_weekly_and_monthly_presets_spread_over_days_that_every_month_has() -> None:
+    ids = source_ids(1000)
+    weekdays = Counter(preset_cron(Frequency.WEEKLY, s).split()[4] for s in ids)
+    days = Counter(int(preset_cron(Frequency.MONTHLY, s).split()[2]) for s in ids)
+
+    assert set(weekdays) == {str(d) for d in range(7)}
+    assert set(days) == set(range(1, 29))
+
+
+@pytest.mark.parametrize("frequency", list(Frequency))
+def test_presets_run_at_their_frequency(frequency: Frequency) -> None:
+    schedule = Schedule(frequency, preset_cron(frequency, "src_1"), "Europe/Berlin")
+
+    found = runs(schedule, utc(2026, 1, 1), utc(2027, 1, 1))
+
+    expected = {
+        Frequency.HOURLY: 365 * 24,
+        Frequency.DAILY: 365,
+        Frequency.WEEKLY: 52,
+        Frequency.MONTHLY: 12,
+    }[frequency]
+    assert len(found) == expected
+    assert all(run.minute == 10 for run in found)
