@@ -16,12 +16,44 @@ import zoneinfo
 from datetime import UTC, datetime
 from typing import assert_never
 
-from cronsim import CronSim
+from cronsim import CronSim, CronSimError
 
+from listbackup.errors import BadUserInputError
 from listbackup.models.platforms import Frequency
 from listbackup.models.schedules import Schedule
+from listbackup.services import validation
 
+MAX_CRON_LENGTH = 100
+_FIELDS = "minute hour day-of-month month day-of-week"
 _DAY = 24 * 60
+# cronsim answers runs strictly after its start: from here, a run at the start counts.
+_BEFORE_CYCLE = datetime(2000, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def resolve(
+    *,
+    frequency: Frequency | None,
+    cron: str | None,
+    timezone: str | None,
+    source_id: str,
+    default_timezone: str,
+) -> Schedule:
+    """The schedule a ScheduleInput asks for; BadUserInputError names the field at fault.
+
+    ``default_timezone`` is the account's zone, used when the input names none.
+    """
+    if frequency is not None and cron is None:
+        expression = preset_cron(frequency, source_id)
+    elif cron is not None and frequency is None:
+        expression = _parse(cron)
+    else:
+        raise BadUserInputError(
+            "Give a frequency or a cron expression: one of the two.", field="schedule"
+        )
+    zone = validation.timezone(
+        default_timezone if timezone is None else timezone, "schedule.timezone"
+    )
+    return Schedule(frequency=frequency, cron=expression, timezone=zone)
 
 
 def preset_cron(frequency: Frequency, source_id: str) -> str:
@@ -58,3 +90,31 @@ def next_run(schedule: Schedule, after: datetime) -> datetime:
         if run > after:
             return run.astimezone(UTC)
     raise ValueError(f"{schedule.cron!r} never runs again")
+
+
+def _parse(cron: str) -> str:
+    """The expression with its whitespace collapsed, once cronsim reads five valid fields."""
+    field = "schedule.cron"
+    if len(cron) > MAX_CRON_LENGTH:
+        raise BadUserInputError(
+            f"A cron expression has at most {MAX_CRON_LENGTH} characters.", field=field
+        )
+    fields = cron.split()
+    if len(fields) == 6:
+        # cronsim would read a sixth field as seconds: runs are whole minutes here.
+        raise BadUserInputError(
+            f"Seconds are not supported: use five fields, {_FIELDS}.", field=field
+        )
+    if len(fields) != 5:
+        raise BadUserInputError(f"A cron expression has five fields, {_FIELDS}.", field=field)
+    expression = " ".join(fields)
+    try:
+        runs = CronSim(expression, _BEFORE_CYCLE)
+    except CronSimError as exc:
+        # cronsim's messages name the field ("Bad day-of-month") and nothing else.
+        raise BadUserInputError(
+            f"This is not a valid cron expression ({str(exc).lower()}).", field=field
+        ) from exc
+    if next(runs, None) is None:
+        raise BadUserInputError("This cron expression never runs.", field=field)
+    return expression

@@ -5,15 +5,18 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from listbackup.errors import BadUserInputError
 from listbackup.models.platforms import Frequency
 from listbackup.models.schedules import Schedule
-from listbackup.services.schedules import next_run, preset_cron
+from listbackup.services.schedules import next_run, preset_cron, resolve
 
 NEW_YORK = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -172,6 +175,13 @@ def test_next_run_refuses_a_naive_datetime() -> None:
         next_run(schedule, datetime(2026, 6, 1, 8))
 
 
+def test_next_run_of_a_schedule_that_never_runs_is_a_programming_error() -> None:
+    schedule = Schedule(frequency=None, cron="0 0 */31 * 1#2", timezone="UTC")  # not resolved
+
+    with pytest.raises(ValueError, match="never runs"):
+        next_run(schedule, utc(2026, 6, 1))
+
+
 # ---- presets ---------------------------------------------------------------------------
 
 
@@ -215,17 +225,120 @@ def test_weekly_and_monthly_presets_spread_over_days_that_every_month_has() -> N
     assert set(days) == set(range(1, 29))
 
 
-@pytest.mark.parametrize("frequency", list(Frequency))
-def test_presets_run_at_their_frequency(frequency: Frequency) -> None:
+@pytest.mark.parametrize(
+    ("frequency", "end", "count"),
+    [
+        (Frequency.HOURLY, utc(2026, 2, 1), 31 * 24),
+        (Frequency.DAILY, utc(2027, 1, 1), 365),
+        (Frequency.WEEKLY, utc(2027, 1, 1), 52),
+        (Frequency.MONTHLY, utc(2027, 1, 1), 12),
+    ],
+)
+def test_presets_run_at_their_frequency(frequency: Frequency, end: datetime, count: int) -> None:
     schedule = Schedule(frequency, preset_cron(frequency, "src_1"), "Europe/Berlin")
 
-    found = runs(schedule, utc(2026, 1, 1), utc(2027, 1, 1))
+    found = runs(schedule, utc(2026, 1, 1), end)
 
-    expected = {
-        Frequency.HOURLY: 365 * 24,
-        Frequency.DAILY: 365,
-        Frequency.WEEKLY: 52,
-        Frequency.MONTHLY: 12,
-    }[frequency]
-    assert len(found) == expected
+    assert len(found) == count
     assert all(run.minute == 10 for run in found)
+
+
+# ---- resolve ---------------------------------------------------------------------------
+
+
+def resolve_cron(cron: str, *, zone: str | None = None) -> Schedule:
+    return resolve(
+        frequency=None,
+        cron=cron,
+        timezone=zone,
+        source_id="src_1",
+        default_timezone="UTC",
+    )
+
+
+def refusal(call: Callable[[], object]) -> tuple[dict[str, Any], str]:
+    with pytest.raises(BadUserInputError) as caught:
+        call()
+    return caught.value.as_extensions(), caught.value.message
+
+
+def test_a_preset_answers_its_own_cron() -> None:
+    schedule = resolve(
+        frequency=Frequency.DAILY,
+        cron=None,
+        timezone="Europe/Paris",
+        source_id="src_1",
+        default_timezone="UTC",
+    )
+
+    assert schedule == Schedule(Frequency.DAILY, "10 20 * * *", "Europe/Paris")
+
+
+def test_a_cron_schedule_has_no_frequency_and_tidy_whitespace() -> None:
+    schedule = resolve_cron("  0   9 * *\tMON-FRI ", zone="America/New_York")
+
+    assert schedule == Schedule(None, "0 9 * * MON-FRI", "America/New_York")
+
+
+def test_the_zone_defaults_to_the_accounts() -> None:
+    schedule = resolve(
+        frequency=Frequency.WEEKLY,
+        cron=None,
+        timezone=None,
+        source_id="src_1",
+        default_timezone="Asia/Tokyo",
+    )
+
+    assert schedule.timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize(("frequency", "cron"), [(Frequency.DAILY, "0 9 * * *"), (None, None)])
+def test_one_of_frequency_and_cron(frequency: Frequency | None, cron: str | None) -> None:
+    extensions, _ = refusal(
+        lambda: resolve(
+            frequency=frequency,
+            cron=cron,
+            timezone=None,
+            source_id="src_1",
+            default_timezone="UTC",
+        )
+    )
+
+    assert extensions == {"code": "BAD_USER_INPUT", "field": "schedule"}
+
+
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [
+        ("0 */5 * * * *", "Seconds are not supported"),
+        ("", "five fields"),
+        ("@daily", "five fields"),
+        ("0 9 * *", "five fields"),
+        ("0 9 * * * * *", "five fields"),
+        ("0 9 * * 1" + " " * 100, "at most 100 characters"),
+        ("60 * * * *", "(bad minute)"),
+        ("0 24 * * *", "(bad hour)"),
+        ("0 0 32 * *", "(bad day-of-month)"),
+        ("0 0 30 2 *", "(bad day-of-month)"),  # February has no 30th
+        ("0 0 * 13 *", "(bad month)"),
+        ("0 0 * * 8", "(bad day-of-week)"),
+        ("*/0 * * * *", "(bad minute)"),
+        ("5-1 * * * *", "(bad minute)"),
+        ("0 9 * * MONDAY", "(bad day-of-week)"),
+        ("0 9 ? * *", "(bad day-of-month)"),
+        ("0 0 */31 * 1#2", "never runs"),  # the 1st of a month, if a second Monday
+    ],
+)
+def test_a_bad_cron_is_refused(cron: str, message: str) -> None:
+    extensions, shown = refusal(lambda: resolve_cron(cron))
+
+    assert extensions == {"code": "BAD_USER_INPUT", "field": "schedule.cron"}
+    assert message in shown
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "utc", "+02:00"])
+def test_an_unknown_zone_is_refused(zone: str) -> None:
+    extensions, shown = refusal(lambda: resolve_cron("0 9 * * *", zone=zone))
+
+    assert extensions == {"code": "BAD_USER_INPUT", "field": "schedule.timezone"}
+    assert "IANA" in shown
