@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise, takewhile
 from typing import assert_never
 
 from cronsim import CronSim, CronSimError
@@ -24,10 +26,17 @@ from listbackup.models.schedules import Schedule
 from listbackup.services import validation
 
 MAX_CRON_LENGTH = 100
+TOO_FREQUENT = "SCHEDULE_TOO_FREQUENT"
 _FIELDS = "minute hour day-of-month month day-of-week"
 _DAY = 24 * 60
+_MINUTE = timedelta(minutes=1)
+# Weekdays, month lengths and leap days repeat every 28 years from 1901 to 2099, so one
+# such cycle shows every pair of days an expression can run on; it is walked in UTC, a
+# clock without DST. It ends a month late to see the pairs across the cycle's wrap.
+_CYCLE_START = datetime(2001, 1, 1, tzinfo=UTC)
+_CYCLE_END = datetime(2029, 2, 1, tzinfo=UTC)
 # cronsim answers runs strictly after its start: from here, a run at the start counts.
-_BEFORE_CYCLE = datetime(2000, 12, 31, 23, 59, 59, tzinfo=UTC)
+_BEFORE_CYCLE = _CYCLE_START - timedelta(seconds=1)
 
 
 def resolve(
@@ -37,15 +46,16 @@ def resolve(
     timezone: str | None,
     source_id: str,
     default_timezone: str,
+    min_interval_minutes: int,
 ) -> Schedule:
     """The schedule a ScheduleInput asks for; BadUserInputError names the field at fault.
 
     ``default_timezone`` is the account's zone, used when the input names none.
     """
     if frequency is not None and cron is None:
-        expression = preset_cron(frequency, source_id)
+        expression, field = preset_cron(frequency, source_id), "schedule.frequency"
     elif cron is not None and frequency is None:
-        expression = _parse(cron)
+        expression, field = _parse(cron), "schedule.cron"
     else:
         raise BadUserInputError(
             "Give a frequency or a cron expression: one of the two.", field="schedule"
@@ -53,6 +63,14 @@ def resolve(
     zone = validation.timezone(
         default_timezone if timezone is None else timezone, "schedule.timezone"
     )
+    gap = _gap_under(expression, min_interval_minutes)
+    if gap is not None:
+        raise BadUserInputError(
+            f"This schedule runs as little as {gap} minutes apart; this account allows "
+            f"one run every {min_interval_minutes} minutes at most.",
+            reason=TOO_FREQUENT,
+            field=field,
+        )
     return Schedule(frequency=frequency, cron=expression, timezone=zone)
 
 
@@ -118,3 +136,54 @@ def _parse(cron: str) -> str:
     if next(runs, None) is None:
         raise BadUserInputError("This cron expression never runs.", field=field)
     return expression
+
+
+def _gap_under(expression: str, limit: int) -> int | None:
+    """Minutes between two consecutive runs, if any two are under ``limit`` apart.
+
+    Cron runs at the same times on every day it matches, so the gaps are those between
+    one day's times and those from a matching day's last run to the next one's first.
+    They are measured on the expression's own clock, without DST: a change moves one pair
+    of runs closer by its shift, twice a year, and refusing "30 2,3 * * *" for that (or a
+    daily backup for being 23 hours apart) would be the zone's fault, not the user's.
+    """
+    minute, hour, day, month, weekday = expression.split()
+    times = [
+        (run - _CYCLE_START) // _MINUTE
+        for run in takewhile(
+            lambda run: run - _CYCLE_START < timedelta(days=1),
+            CronSim(f"{minute} {hour} * * *", _BEFORE_CYCLE),
+        )
+    ]
+    same_day = min((b - a for a, b in pairwise(times)), default=None)
+    if same_day is not None and same_day < limit:
+        return same_day
+    overnight = _DAY - times[-1] + times[0]
+    if overnight >= limit:
+        return None  # even runs on consecutive days are far enough apart
+    closest = _closest_days(day, month, weekday)
+    if closest is None:
+        return None
+    gap = closest - _DAY + overnight
+    return gap if gap < limit else None
+
+
+@lru_cache(maxsize=256)
+def _closest_days(day: str, month: str, weekday: str) -> int | None:
+    """Minutes between the two closest consecutive days the fields match in a cycle.
+
+    A walk of the whole cycle (up to a few thousand days) is cached: presets share seven
+    weekly and 28 monthly day patterns.
+    """
+    midnights = takewhile(
+        lambda run: run < _CYCLE_END,
+        CronSim(f"0 0 {day} {month} {weekday}", _BEFORE_CYCLE),
+    )
+    closest: int | None = None
+    for a, b in pairwise(midnights):
+        gap = (b - a) // _MINUTE
+        if closest is None or gap < closest:
+            closest = gap
+        if closest == _DAY:
+            break  # consecutive days: nothing is closer
+    return closest

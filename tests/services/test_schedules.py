@@ -246,13 +246,14 @@ def test_presets_run_at_their_frequency(frequency: Frequency, end: datetime, cou
 # ---- resolve ---------------------------------------------------------------------------
 
 
-def resolve_cron(cron: str, *, zone: str | None = None) -> Schedule:
+def resolve_cron(cron: str, *, min_interval: int = 60, zone: str | None = None) -> Schedule:
     return resolve(
         frequency=None,
         cron=cron,
         timezone=zone,
         source_id="src_1",
         default_timezone="UTC",
+        min_interval_minutes=min_interval,
     )
 
 
@@ -269,6 +270,7 @@ def test_a_preset_answers_its_own_cron() -> None:
         timezone="Europe/Paris",
         source_id="src_1",
         default_timezone="UTC",
+        min_interval_minutes=60,
     )
 
     assert schedule == Schedule(Frequency.DAILY, "10 20 * * *", "Europe/Paris")
@@ -287,6 +289,7 @@ def test_the_zone_defaults_to_the_accounts() -> None:
         timezone=None,
         source_id="src_1",
         default_timezone="Asia/Tokyo",
+        min_interval_minutes=60,
     )
 
     assert schedule.timezone == "Asia/Tokyo"
@@ -301,6 +304,7 @@ def test_one_of_frequency_and_cron(frequency: Frequency | None, cron: str | None
             timezone=None,
             source_id="src_1",
             default_timezone="UTC",
+            min_interval_minutes=60,
         )
     )
 
@@ -342,3 +346,104 @@ def test_an_unknown_zone_is_refused(zone: str) -> None:
 
     assert extensions == {"code": "BAD_USER_INPUT", "field": "schedule.timezone"}
     assert "IANA" in shown
+
+
+@pytest.mark.parametrize(
+    ("cron", "min_interval", "gap"),
+    [
+        ("*/5 * * * *", 60, 5),
+        ("0,10 * * * *", 60, 10),
+        ("* * * * *", 2, 1),
+        ("0 0-23 * * *", 61, 60),
+        ("0 9,10 * * *", 90, 60),
+        ("59 0,23 * * *", 61, 60),  # 23:59 to 00:59 the next day
+        ("0 0,23 * * 1,2", 120, 60),  # Monday 23:00 to Tuesday 00:00
+        ("0 0,23 28,29 2 *", 120, 60),  # only in leap years
+        ("0 12 * * *", 1441, 1440),
+    ],
+)
+def test_a_schedule_more_frequent_than_the_account_allows_is_refused(
+    cron: str, min_interval: int, gap: int
+) -> None:
+    extensions, shown = refusal(lambda: resolve_cron(cron, min_interval=min_interval))
+
+    assert extensions == {
+        "code": "BAD_USER_INPUT",
+        "reason": "SCHEDULE_TOO_FREQUENT",
+        "field": "schedule.cron",
+    }
+    assert f"as little as {gap} minutes apart" in shown
+    assert f"every {min_interval} minutes" in shown
+
+
+@pytest.mark.parametrize(
+    ("cron", "min_interval"),
+    [
+        ("0 * * * *", 60),
+        ("*/5 * * * *", 5),
+        ("* * * * *", 1),
+        ("0 0-23 * * *", 60),
+        ("59 23 * * *", 60),
+        ("59 0,23 * * *", 60),
+        ("0 0,23 * * 1,3,5", 120),  # never on consecutive days
+        ("0 0,23 29 2 *", 120),
+        ("0 12 * * *", 1440),
+        ("0 12 * * 1", 10080),
+        ("0 0 * 2 MON#5", 60),  # once in years, but it does run
+        ("0 0,23 * 2 SUN#5", 120),  # 29 February on a Sunday: once in the 28-year cycle
+    ],
+)
+def test_a_schedule_at_the_accounts_frequency_is_accepted(cron: str, min_interval: int) -> None:
+    assert resolve_cron(cron, min_interval=min_interval).cron == cron
+
+
+def test_dst_does_not_make_a_schedule_too_frequent() -> None:
+    # Measured on the expression's clock: the spring-forward day brings these runs to 30
+    # minutes apart (03:00 and 03:30 EDT), which the zone did, not the user.
+    schedule = resolve_cron("30 2,3 * * *", min_interval=60, zone="America/New_York")
+
+    found = runs(schedule, utc(2026, 3, 8, 5), utc(2026, 3, 8, 12))
+
+    assert found == [utc(2026, 3, 8, 7), utc(2026, 3, 8, 7, 30)]
+
+
+@pytest.mark.parametrize(
+    ("frequency", "min_interval"),
+    [
+        (Frequency.HOURLY, 60),
+        (Frequency.DAILY, 1440),
+        (Frequency.WEEKLY, 7 * 1440),
+        (Frequency.MONTHLY, 28 * 1440),
+    ],
+)
+def test_presets_pass_an_interval_of_their_own_length(
+    frequency: Frequency, min_interval: int
+) -> None:
+    for source_id in source_ids(5):
+        resolve(
+            frequency=frequency,
+            cron=None,
+            timezone="America/New_York",
+            source_id=source_id,
+            default_timezone="UTC",
+            min_interval_minutes=min_interval,
+        )
+
+
+def test_a_preset_too_frequent_for_the_account_names_the_frequency() -> None:
+    extensions, _ = refusal(
+        lambda: resolve(
+            frequency=Frequency.HOURLY,
+            cron=None,
+            timezone=None,
+            source_id="src_1",
+            default_timezone="UTC",
+            min_interval_minutes=120,
+        )
+    )
+
+    assert extensions == {
+        "code": "BAD_USER_INPUT",
+        "reason": "SCHEDULE_TOO_FREQUENT",
+        "field": "schedule.frequency",
+    }
