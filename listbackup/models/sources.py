@@ -6,23 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from listbackup.models.platforms import Frequency
+from listbackup.models.schedules import Schedule
 
 
 class SourceStatus(StrEnum):
     ACTIVE = "ACTIVE"
     PAUSED = "PAUSED"
     ERROR = "ERROR"
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a source runs: always a 5-field cron in a time zone; ``frequency`` when it
-    was given as a preset."""
-
-    cron: str
-    timezone: str
-    frequency: Frequency | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.jobs import Job, JobTrigger, JobType
 from listbackup.models.pages import Page
 from listbackup.models.platforms import Frequency
-from listbackup.models.sources import Schedule, Source, SourceStatus
+from listbackup.models.schedules import Schedule
+from listbackup.models.sources import Source, SourceStatus
 from listbackup.models.users import Principal
 from listbackup.services import access, connections, jobs, schedules, validation
 from listbackup.store.pages import check_first

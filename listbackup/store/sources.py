@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from listbackup.errors import ConflictError
 from listbackup.models.pages import Page
 from listbackup.models.platforms import Frequency
-from listbackup.models.sources import Schedule, Source, SourceStatus
+from listbackup.models.schedules import Schedule
+from listbackup.models.sources import Source, SourceStatus
 from listbackup.store.dynamo import (
     Item,
     from_item,

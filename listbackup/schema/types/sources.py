@@ -12,6 +12,7 @@ from listbackup import ids
 from listbackup.context import Context
 from listbackup.models import sources as models
 from listbackup.models.pages import DEFAULT_PAGE_SIZE
+from listbackup.models.schedules import Schedule as ScheduleModel
 from listbackup.resolvers import accounts as account_resolvers
 from listbackup.resolvers import connections as connection_resolvers
 from listbackup.resolvers import jobs as job_resolvers
@@ -38,7 +39,7 @@ class Schedule:
     timezone: str
 
     @classmethod
-    def from_model(cls, schedule: models.Schedule) -> Schedule:
+    def from_model(cls, schedule: ScheduleModel) -> Schedule:
         return cls(frequency=schedule.frequency, cron=schedule.cron, timezone=schedule.timezone)
 
 
