@@ -37,6 +37,9 @@ _CONFIG = AioConfig(
 )
 
 
+_S3V4 = AioConfig(signature_version="s3v4")
+
+
 @dataclass(frozen=True, slots=True)
 class AwsClients:
     dynamodb: DynamoDBClient
@@ -70,7 +73,8 @@ async def open_clients(settings: Settings) -> AsyncIterator[AwsClients]:
         enter = stack.enter_async_context
         clients = AwsClients(
             dynamodb=await enter(session.client("dynamodb", config=_CONFIG)),
-            s3=await enter(session.client("s3", config=_CONFIG)),
+            # Presigned download links must be SigV4 (the only kind S3 takes everywhere).
+            s3=await enter(session.client("s3", config=_CONFIG.merge(_S3V4))),
             sqs=await enter(session.client("sqs", config=_CONFIG)),
             events=await enter(session.client("events", config=_CONFIG)),
             cognito=await enter(session.client("cognito-idp", config=_CONFIG)),

@@ -66,7 +66,10 @@ class Deps(AppDeps):
     loaders: Loaders
 
     def now(self) -> datetime:
-        return self.clock()
+        """The clock, to the millisecond: what the tables keep, so a value written and
+        the value read back are the same."""
+        moment = self.clock()
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @asynccontextmanager

@@ -87,6 +87,11 @@ class NdjsonWriter:
         self._records = self._size = 0
         self._closed = False
 
+    @property
+    def size_bytes(self) -> int:
+        """Compressed bytes produced so far (uploaded or waiting for the next part)."""
+        return self._size
+
     async def __aenter__(self) -> Self:
         return self
 

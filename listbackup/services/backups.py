@@ -240,7 +240,7 @@ class Run:
         deps, job = self.deps, self.job
         files = await deps.store.backup_files.of_job(job.id)
         now = deps.now()
-        manifest = {
+        manifest: dict[str, Any] = {
             "formatVersion": FORMAT_VERSION,
             "job": {"id": job.id, "type": job.type.value, "attempt": job.attempt},
             "source": {"id": job.source_id, "accountId": job.account_id},
@@ -279,6 +279,9 @@ class Run:
                 created_at=now,
             )
         )
+        total = sum(f.record_count for f in files if f.data_type != "manifest")
+        # The log is complete before the job reads as finished.
+        await jobs.log_line(deps, job, LogLevel.INFO, f"Completed: {total} records.")
         finished = await deps.store.jobs.finish(
             job.id,
             owner=self.owner,
@@ -300,8 +303,6 @@ class Run:
             },
         )
         await jobs.publish(deps, finished, "Job Completed")
-        total = sum(f.record_count for f in files if f.data_type != "manifest")
-        await jobs.log_line(deps, finished, LogLevel.INFO, f"Completed: {total} records.")
         return Outcome(Ending.COMPLETED, finished)
 
     async def _source_cursors(self) -> dict[str, str]:
@@ -340,6 +341,7 @@ class Run:
     async def _fail(self, message: str, *, source_status: SourceStatus | None = None) -> Outcome:
         deps, job = self.deps, self.job
         now = deps.now()
+        await jobs.log_line(deps, job, LogLevel.ERROR, message)
         failed = await deps.store.jobs.finish(
             job.id, owner=self.owner, status=JobStatus.FAILED, now=now, error=message
         )
@@ -350,7 +352,6 @@ class Run:
             changes |= {"status": source_status, "statusReason": message}
         await deps.store.sources.job_ended(job.source_id, job.id, changes=changes)
         await jobs.publish(deps, failed, "Job Failed", message)
-        await jobs.log_line(deps, failed, LogLevel.ERROR, message)
         return Outcome(Ending.FAILED, failed, error=message)
 
     async def stopped(self) -> Outcome:
@@ -361,6 +362,7 @@ class Run:
         deps, job = self.deps, self.job
         await delete_prefix(deps.clients.s3, bucket=deps.settings.bucket, prefix=self.prefix)
         await deps.store.backup_files.delete_of_job(job.id)
+        await jobs.log_line(deps, job, LogLevel.INFO, "Cancelled; no file was kept.")
         cancelled = await deps.store.jobs.finish(
             job.id, owner=self.owner, status=JobStatus.CANCELLED, now=deps.now()
         )
@@ -368,5 +370,4 @@ class Run:
             return Outcome(Ending.LOST, None)
         await deps.store.sources.job_ended(job.source_id, job.id, changes={})
         await jobs.publish(deps, cancelled, "Job Cancelled")
-        await jobs.log_line(deps, cancelled, LogLevel.INFO, "Cancelled; no file was kept.")
         return Outcome(Ending.CANCELLED, cancelled)

@@ -17,6 +17,7 @@ from listbackup.services import scheduler, schedules
 from listbackup.store.dynamo import paginate
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+N_DUE = 150
 HOURLY = Schedule(frequency=None, cron="0 * * * *", timezone="UTC")
 
 
@@ -48,23 +49,26 @@ async def due_sources(deps: Deps, count: int, *, due_at: datetime, **extra: obje
 
 
 async def jobs_of(deps: Deps) -> list[dict[str, object]]:
-    return [item async for item in paginate(deps.clients.dynamodb, "scan", TableName=deps.store.jobs.table)]
+    return [
+        item
+        async for item in paginate(deps.clients.dynamodb, "scan", TableName=deps.store.jobs.table)
+    ]
 
 
-async def test_two_schedulers_queue_each_of_300_due_runs_once(deps: Deps) -> None:
-    made = await due_sources(deps, 300, due_at=NOW - timedelta(minutes=1))
+async def test_two_schedulers_queue_each_of_150_due_runs_once(deps: Deps) -> None:
+    made = await due_sources(deps, N_DUE, due_at=NOW - timedelta(minutes=1))
 
     counts = await asyncio.gather(scheduler.tick(at(deps, NOW)), scheduler.tick(at(deps, NOW)))
     again = await scheduler.tick(at(deps, NOW))
 
     jobs = await jobs_of(deps)
-    assert sum(counts) == 300
+    assert sum(counts) == N_DUE
     assert again == 0
     assert sorted(str(j["sourceId"]) for j in jobs) == sorted(s.id for s in made)
     assert {j["trigger"] for j in jobs} == {JobTrigger.SCHEDULE.value}
     assert {j["status"] for j in jobs} == {JobStatus.QUEUED.value}
     depth = await deps.queues.depth()
-    assert sum(depth.values()) == 300
+    assert sum(depth.values()) == N_DUE
     fresh = await deps.store.sources.get(made[0].id)
     assert fresh is not None
     assert fresh.next_run_at == datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
@@ -102,10 +106,11 @@ async def test_a_run_due_while_a_job_is_active_is_skipped_not_stacked(deps: Deps
 
 
 async def test_paused_and_unscheduled_sources_are_never_due(deps: Deps) -> None:
-    await due_sources(
-        deps, 2, due_at=NOW - timedelta(minutes=1), stored_status=SourceStatus.PAUSED
-    )
-    await due_sources(deps, 2, due_at=NOW - timedelta(minutes=1), schedule=None)
+    await due_sources(deps, 2, due_at=NOW - timedelta(minutes=1), stored_status=SourceStatus.PAUSED)
+    unscheduled = await due_sources(deps, 2, due_at=NOW - timedelta(minutes=1))
+    store = deps.store
+    for source in unscheduled:
+        await store.sources.update(source.id, {"schedule": None, "dueShard": None})
 
     assert await scheduler.tick(at(deps, NOW)) == 0
     assert await jobs_of(deps) == []

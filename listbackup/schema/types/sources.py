@@ -225,10 +225,10 @@ class SourceMutation:
         "or running. Needs MANAGE_INTEGRATIONS."
     )
     async def run_source(
-        self, info: Info[Context, None], id: strawberry.ID, type: JobType = JobType.BACKUP
+        self, info: Info[Context, None], id: strawberry.ID, type: JobType | None = JobType.BACKUP
     ) -> JobType_:
         started = await resolvers.run(
-            info.context, source_id=node.key(ids.SOURCE, id), job_type=type
+            info.context, source_id=node.key(ids.SOURCE, id), job_type=type or JobType.BACKUP
         )
         job: JobType_ = node.wrap(started)
         return job

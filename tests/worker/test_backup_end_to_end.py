@@ -1,0 +1,105 @@
+"""A backup end to end over HTTP: runSource on a demo source, the worker runs it, and
+every file downloads, checks out against its sha256 and holds every record once."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+from typing import Any
+
+import httpx
+
+from listbackup.worker import Worker
+from tests.helpers import Tenant, tenant
+
+DEMO = "UGxhdGZvcm06ZGVtbw"  # ids.encode(ids.PLATFORM, "demo")
+CONNECT = """
+mutation($account: ID!, $records: String!) {
+  createApiKeyConnection(input: {accountId: $account, platformId: "UGxhdGZvcm06ZGVtbw",
+    name: "Demo", credentials: {apiKey: "k-123", recordsPerType: $records}}) { id }
+}
+"""
+CREATE = """
+mutation($connection: ID!) {
+  createSource(input: {connectionId: $connection, name: "Demo"}) { id }
+}
+"""
+RUN = "mutation($id: ID!, $type: JobType) { runSource(id: $id, type: $type) { id status trigger attempt } }"
+JOB = """
+query($id: ID!) { job(id: $id) {
+  id status attempt error type trigger startedAt finishedAt
+  progress { percent currentStep stepsCompleted stepsTotal recordsProcessed bytesWritten }
+  files { key dataType recordCount sizeBytes sha256 downloadUrl }
+  logs { nodes { level message } }
+  source { id lastRunAt lastJob { id } }
+} }
+"""
+
+
+async def demo_source(owner: Tenant, records: int) -> str:
+    made = await owner.call(CONNECT, account=owner.root, records=str(records))
+    assert "errors" not in made, made
+    source = await owner.call(CREATE, connection=made["data"]["createApiKeyConnection"]["id"])
+    assert "errors" not in source, source
+    source_id: str = source["data"]["createSource"]["id"]
+    return source_id
+
+
+async def finished(owner: Tenant, job_id: str, *, timeout: float = 30) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        body = await owner.call(JOB, id=job_id)
+        job: dict[str, Any] = body["data"]["job"]
+        if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return job
+        assert asyncio.get_running_loop().time() < deadline, job
+        await asyncio.sleep(0.2)
+
+
+async def test_a_demo_backup_completes_and_every_file_checks_out(
+    client: httpx.AsyncClient, worker: Worker
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    source_id = await demo_source(ada, 250)
+
+    started = await ada.call(RUN, id=source_id)
+    job_id = started["data"]["runSource"]["id"]
+    again = await ada.call(RUN, id=source_id)
+    job = await finished(ada, job_id)
+
+    assert started["data"]["runSource"] == {
+        "id": job_id,
+        "status": "QUEUED",
+        "trigger": "MANUAL",
+        "attempt": 1,
+    }
+    assert again["errors"][0]["extensions"]["reason"] == "JOB_ALREADY_ACTIVE"
+    assert again["errors"][0]["extensions"]["jobId"] == job_id
+    assert job["status"] == "COMPLETED", job
+    assert job["progress"]["stepsCompleted"] == job["progress"]["stepsTotal"] == 3
+    assert job["progress"]["percent"] == 100.0
+    assert job["progress"]["recordsProcessed"] == 750
+    assert job["source"]["lastJob"] == {"id": job_id}
+    files = {f["dataType"]: f for f in job["files"]}
+    assert set(files) == {"contacts", "companies", "deals", "manifest"}
+    async with httpx.AsyncClient() as http:
+        bodies = {k: (await http.get(f["downloadUrl"])).content for k, f in files.items()}
+    for data_type in ("contacts", "companies", "deals"):
+        stored = bodies[data_type]
+        assert hashlib.sha256(stored).hexdigest() == files[data_type]["sha256"]
+        assert len(stored) == files[data_type]["sizeBytes"]
+        lines = gzip.decompress(stored).decode().splitlines()
+        records = [json.loads(line) for line in lines]
+        assert len(records) == files[data_type]["recordCount"] == 250
+        assert len({r["id"] for r in records}) == 250
+    manifest = json.loads(bodies["manifest"])
+    assert manifest["formatVersion"] == 1
+    assert [f["dataType"] for f in manifest["files"]] == ["contacts", "companies", "deals"]
+    for entry in manifest["files"]:
+        assert entry["sha256"] == files[entry["dataType"]]["sha256"]
+        assert entry["recordCount"] == 250
+    messages = [line["message"] for line in job["logs"]["nodes"]]
+    assert messages[0].startswith("Attempt 1 started")
+    assert messages[-1] == "Completed: 750 records."
