@@ -15,15 +15,12 @@ from listbackup import ids
 from tests.helpers import Tenant, error_codes, join, tenant
 
 DEMO = ids.encode(ids.PLATFORM, "demo")
-CONNECT = (
-    """
-mutation($account: ID!) {
-  createApiKeyConnection(input: {accountId: $account, platformId: "%s", name: "Demo",
-                                 credentials: {apiKey: "k-123"}}) { id }
-}
+CONNECT = f"""
+mutation($account: ID!) {{
+  createApiKeyConnection(input: {{accountId: $account, platformId: "{DEMO}", name: "Demo",
+                                 credentials: {{apiKey: "k-123"}}}}) {{ id }}
+}}
 """
-    % DEMO
-)
 SOURCE_FIELDS = """
   id name status statusReason retentionDays lastRunAt nextRunAt createdAt
   schedule { frequency cron timezone }

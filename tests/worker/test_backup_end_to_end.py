@@ -26,7 +26,9 @@ mutation($connection: ID!) {
   createSource(input: {connectionId: $connection, name: "Demo"}) { id }
 }
 """
-RUN = "mutation($id: ID!, $type: JobType) { runSource(id: $id, type: $type) { id status trigger attempt } }"
+RUN = """
+mutation($id: ID!, $type: JobType) { runSource(id: $id, type: $type) { id status trigger attempt } }
+"""
 JOB = """
 query($id: ID!) { job(id: $id) {
   id status attempt error type trigger startedAt finishedAt
@@ -47,15 +49,14 @@ async def demo_source(owner: Tenant, records: int) -> str:
     return source_id
 
 
-async def finished(owner: Tenant, job_id: str, *, timeout: float = 30) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        body = await owner.call(JOB, id=job_id)
-        job: dict[str, Any] = body["data"]["job"]
-        if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-            return job
-        assert asyncio.get_running_loop().time() < deadline, job
-        await asyncio.sleep(0.2)
+async def finished(owner: Tenant, job_id: str, *, within: float = 30) -> dict[str, Any]:
+    async with asyncio.timeout(within):
+        while True:
+            body = await owner.call(JOB, id=job_id)
+            job: dict[str, Any] = body["data"]["job"]
+            if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+                return job
+            await asyncio.sleep(0.2)
 
 
 async def test_a_demo_backup_completes_and_every_file_checks_out(
