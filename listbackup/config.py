@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     #: Open WebSocket connections per client address that have not (yet) presented a
     #: valid token; more are refused at the handshake.
     max_anonymous_websockets: int = Field(default=20, gt=0, le=10_000)
+    #: The worker: how long a job's lease (and its message's visibility) lasts between
+    #: heartbeats, how often it beats, how long an idle poll waits, how long a stopping
+    #: worker lets jobs finish their data type, and how often the scheduler ticks.
+    worker_lease_seconds: int = Field(default=60, ge=2, le=3600)
+    worker_heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    worker_poll_seconds: int = Field(default=20, ge=0, le=20)
+    worker_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+    scheduler_interval_seconds: float = Field(default=10.0, gt=0, le=3600)
     #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
     websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from listbackup.adapters.queues import MAX_RECEIVES, PRIORITY, Delivery
+from listbackup.config import Settings
 from listbackup.deps import AppDeps, Deps
 from listbackup.models.jobs import Job
 from listbackup.resources import SPEC
@@ -47,6 +48,17 @@ class Timing:
     scheduler_seconds: float = 10.0
     dead_letter_seconds: float = 30.0
     retention_seconds: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timing:
+        return cls(
+            lease_seconds=settings.worker_lease_seconds,
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
+            poll_seconds=settings.worker_poll_seconds,
+            grace_seconds=settings.worker_grace_seconds,
+            scheduler_seconds=settings.scheduler_interval_seconds,
+            dead_letter_seconds=max(settings.scheduler_interval_seconds, 5.0),
+        )
 
 
 @dataclass
