@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: int = Field(default=20, ge=0, le=20)
     worker_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
     scheduler_interval_seconds: float = Field(default=10.0, gt=0, le=3600)
+    worker_retry_base_seconds: int = Field(default=30, ge=0, le=900)
     #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
     websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 

@@ -48,6 +48,9 @@ class Timing:
     scheduler_seconds: float = 10.0
     dead_letter_seconds: float = 30.0
     retention_seconds: float = 3600.0
+    #: Backoff before attempt n+1 of a job that failed for a passing reason: this,
+    #: doubled for each earlier attempt (at most 15 minutes).
+    retry_base_seconds: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Timing:
@@ -58,6 +61,7 @@ class Timing:
             grace_seconds=settings.worker_grace_seconds,
             scheduler_seconds=settings.scheduler_interval_seconds,
             dead_letter_seconds=max(settings.scheduler_interval_seconds, 5.0),
+            retry_base_seconds=settings.worker_retry_base_seconds,
         )
 
 
@@ -198,7 +202,13 @@ class Worker:
             return
         await queues.hold(delivery, self.timing.lease_seconds)
         final = delivery.receive_count >= MAX_RECEIVES[delivery.job_type]
-        run = Run(deps, claimed, owner=self.name, final_attempt=final)
+        run = Run(
+            deps,
+            claimed,
+            owner=self.name,
+            final_attempt=final,
+            retry_base_seconds=self.timing.retry_base_seconds,
+        )
         task = asyncio.create_task(run.execute())
         self._running[job.id] = _Running(run, delivery, task)
         started = time.monotonic()

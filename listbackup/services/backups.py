@@ -35,8 +35,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
-#: Backoff before attempt n+1 of a job that failed for a passing reason.
-RETRY_BASE_SECONDS = 30
+#: The longest backoff before another attempt of a job that failed for a passing reason.
 RETRY_MAX_SECONDS = 900
 
 
@@ -78,11 +77,15 @@ class _Counters:
 class Run:
     """One attempt of a job, as its worker drives it."""
 
-    def __init__(self, deps: Deps, job: Job, *, owner: str, final_attempt: bool) -> None:
+    def __init__(
+        self, deps: Deps, job: Job, *, owner: str, final_attempt: bool, retry_base_seconds: int
+    ) -> None:
         self.deps = deps
         self.job = job
         self.owner = owner
         self.final_attempt = final_attempt
+        #: Backoff before attempt n+1: this, doubled for each attempt before it.
+        self.retry_base_seconds = retry_base_seconds
         self.control = Control()
         self.counters = _Counters(
             Progress(
@@ -329,7 +332,7 @@ class Run:
             return await self._fail(
                 f"The platform could not be read after {self.job.attempt} attempts: {reason}"
             )
-        wait = min(RETRY_BASE_SECONDS * 2 ** (self.job.attempt - 1), RETRY_MAX_SECONDS)
+        wait = min(self.retry_base_seconds * 2 ** (self.job.attempt - 1), RETRY_MAX_SECONDS)
         message = f"Attempt {self.job.attempt} failed ({reason}); retrying in {wait} s."
         requeued = await self.deps.store.jobs.requeue(self.job.id, owner=self.owner, error=message)
         if requeued is None:

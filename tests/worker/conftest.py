@@ -19,6 +19,7 @@ FAST = Timing(
     scheduler_seconds=0.5,
     dead_letter_seconds=0.5,
     retention_seconds=3600,
+    retry_base_seconds=1,
 )
 
 
