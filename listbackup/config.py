@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from listbackup.resources import Names
+from listbackup.resources import SPEC, Names
 
 ENV_PREFIX = "LISTBACKUP_"
 #: Stages that only ever run on a developer's machine or in tests, never in AWS.
@@ -131,6 +131,16 @@ class Settings(BaseSettings):
     worker_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
     scheduler_interval_seconds: float = Field(default=10.0, gt=0, le=3600)
     worker_retry_base_seconds: int = Field(default=30, ge=0, le=900)
+    #: Live subscriptions one API process holds at most (each connection: 100).
+    max_subscriptions: int = Field(default=20_000, ge=1, le=1_000_000)
+    #: How often a live subscription checks again that its viewer may still see it.
+    subscription_recheck_seconds: float = Field(default=5.0, gt=0, le=300)
+    #: The live queue's long-poll wait (seconds; 0 polls without waiting), how often a
+    #: process tags its queue as alive, and after how long without that a janitor
+    #: deletes a (dead) process's queue and rule.
+    live_poll_seconds: int = Field(default=20, ge=0, le=20)
+    live_heartbeat_seconds: float = Field(default=SPEC.live.heartbeat_seconds, gt=0, le=3600)
+    live_ttl_seconds: int = Field(default=SPEC.live.ttl_seconds, ge=1, le=86_400)
     #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
     websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 

@@ -72,6 +72,13 @@ class Context:
             )
         return await asyncio.shield(self._principal)
 
+    async def authenticate(self, deps: Deps) -> Principal:
+        """The caller verified again, with ``deps``' loaders: a long-running subscription
+        asks every few seconds (the token may have expired or been revoked since)."""
+        return await auth.authenticate(
+            verifier=self.app.verifier, loaders=deps.loaders, authorization=self.authorization
+        )
+
     async def optional_principal(self) -> Principal | None:
         """The caller if they sent credentials (which must then be valid), else None."""
         if not self.authorization:

@@ -24,6 +24,7 @@ from listbackup.adapters.mailer import Mailer
 from listbackup.adapters.queues import JobQueues
 from listbackup.auth import TokenVerifier, issuer
 from listbackup.aws import AwsClients, open_clients
+from listbackup.broker import Broker
 from listbackup.config import Settings, merge_platforms
 from listbackup.integrations import Platforms
 from listbackup.loaders import Loaders
@@ -52,6 +53,8 @@ class AppDeps:
     idp: IdentityProvider
     mailer: Mailer
     verifier: TokenVerifier
+    #: Job events for live subscriptions, fed by the API process's live queue.
+    broker: Broker
 
     def for_operation(self) -> Deps:
         """The bundle for one operation: these dependencies and fresh loaders."""
@@ -110,4 +113,5 @@ async def open_deps(
                 jwks_url=settings.cognito_jwks_url,
                 clock=token_clock,
             ),
+            broker=Broker(max_subscriptions=settings.max_subscriptions),
         )

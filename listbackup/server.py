@@ -27,7 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from listbackup import request_json
+from listbackup import live, request_json
 from listbackup.config import Settings
 from listbackup.context import Context
 from listbackup.deps import AppDeps, open_deps, utc_now
@@ -210,14 +210,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        async with open_deps(
-            settings,
-            clock=clock,
-            token_clock=token_clock,
-            platform_transport=platform_transport,
-        ) as deps:
+        async with (
+            open_deps(
+                settings,
+                clock=clock,
+                token_clock=token_clock,
+                platform_transport=platform_transport,
+            ) as deps,
+            live.fanout(deps),
+        ):
             # A move a crashed process left half-done is finished before serving.
             await _resume_moves(deps)
+            app.state.deps = deps  # for tests and benchmarks that look inside
             yield {"deps": deps}
 
     schema = build_schema(

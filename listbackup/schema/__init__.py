@@ -29,6 +29,7 @@ from listbackup.schema.types.accounts import AccountMutation, AccountQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
 from listbackup.schema.types.invitations import InvitationMutation
 from listbackup.schema.types.jobs import JobMutation, JobQuery
+from listbackup.schema.types.live import LiveSubscription
 from listbackup.schema.types.members import MemberMutation
 from listbackup.schema.types.platforms import PlatformQuery
 from listbackup.schema.types.sources import SourceMutation, SourceQuery
@@ -41,6 +42,7 @@ Query = merge_types(
     "Query",
     (IdentityQuery, NodeQuery, AccountQuery, PlatformQuery, ConnectionQuery, SourceQuery, JobQuery),
 )
+Subscription = merge_types("Subscription", (LiveSubscription,))
 Mutation = merge_types(
     "Mutation",
     (
@@ -105,7 +107,7 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     extensions.append(partial(ErrorEdge, suggestions=suggestions))
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 
 def sdl() -> str:

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from listbackup.context import Context
+from listbackup.services import live
+from listbackup.services.live import Update
+
+
+def job_updates(ctx: Context, *, job_id: str) -> AsyncIterator[Update]:
+    return live.job_updates(
+        ctx.app,
+        authenticate=ctx.authenticate,
+        job_id=job_id,
+        recheck_seconds=ctx.app.settings.subscription_recheck_seconds,
+    )
+
+
+def account_job_updates(ctx: Context, *, account_id: str) -> AsyncIterator[Update]:
+    return live.account_job_updates(
+        ctx.app,
+        authenticate=ctx.authenticate,
+        account_id=account_id,
+        recheck_seconds=ctx.app.settings.subscription_recheck_seconds,
+    )

@@ -1,0 +1,280 @@
+"""Live job status over WebSocket: jobUpdates and accountJobUpdates, both protocols,
+authorization at subscribe time and while streaming, duplicates and slow consumers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from listbackup import ids
+from listbackup.config import Settings
+from listbackup.deps import AppDeps
+from listbackup.devstack import live_server
+from listbackup.server import create_app
+from listbackup.worker import Worker
+from tests.helpers import Tenant, error_codes, join, tenant
+from tests.worker.conftest import FAST
+from tests.worker.test_backup_end_to_end import RUN, demo_source
+from tests.wsclient import LEGACY_WS, TRANSPORT_WS, Socket, socket
+
+JOB_UPDATES = """
+subscription($id: ID!) { jobUpdates(jobId: $id) {
+  jobId sourceId accountId status message at
+  progress { stepsCompleted stepsTotal recordsProcessed }
+  job { id status attempt }
+} }
+"""
+ACCOUNT_UPDATES = """
+subscription($id: ID!) { accountJobUpdates(accountId: $id) { jobId status } }
+"""
+
+
+class LiveApp:
+    def __init__(self, url: str, app: Starlette) -> None:
+        self.url = url
+        self.app = app
+
+    @property
+    def deps(self) -> AppDeps:
+        deps: AppDeps = self.app.state.deps
+        return deps
+
+
+@pytest.fixture
+async def live(settings: Settings, aws: object) -> AsyncIterator[LiveApp]:
+    """An app that polls its live queue briefly and rechecks access twice a second."""
+    app = create_app(
+        settings.model_copy(update={"live_poll_seconds": 1, "subscription_recheck_seconds": 0.3})
+    )
+    async with live_server(app) as url:
+        yield LiveApp(url, app)
+
+
+async def next_payload(ws: Socket, op_id: str, *, within: float = 60) -> dict[str, Any] | None:
+    """The next result of an operation; None once it completed."""
+    async with asyncio.timeout(within):
+        while True:
+            message = await ws.receive()
+            if message.get("type") in ("ka", "ping", "pong"):
+                continue
+            assert message.get("id") == op_id, message
+            if message["type"] == "complete":
+                return None
+            if message["type"] == "error":
+                return {"errors": message["payload"]}
+            payload: dict[str, Any] = message["payload"]
+            return payload
+
+
+async def collect(ws: Socket, op_id: str) -> list[dict[str, Any]]:
+    """Every result of an operation until it completes (or fails before starting)."""
+    seen = []
+    while (payload := await next_payload(ws, op_id)) is not None:
+        seen.append(payload)
+        if "errors" in payload and "data" not in payload:
+            break  # an error frame: the operation never started
+    return seen
+
+
+async def queued_job(owner: Tenant, records: int = 50) -> str:
+    source_id = await demo_source(owner, records)
+    started = await owner.call(RUN, id=source_id)
+    job_id: str = started["data"]["runSource"]["id"]
+    return job_id
+
+
+async def publish(live: LiveApp, job_id: str, account_id: str, status: str, seq: int) -> None:
+    await live.deps.events.publish(
+        "listbackup.jobs",
+        "Job Progress",
+        {
+            "jobId": ids.decode_as(ids.JOB, job_id),
+            "sourceId": "source-x",
+            "accountId": ids.decode_as(ids.ACCOUNT, account_id),
+            "status": status,
+            "progress": {"steps_completed": seq, "steps_total": 9},
+            "message": None,
+            "seq": seq,
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )
+
+
+# ---------------------------------------------------------------- streams
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_job_updates_start_from_now_and_end_with_the_job(
+    client: httpx.AsyncClient, live: LiveApp, protocol: str
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    async with socket(live.url, ada.token, protocol=protocol) as ws:
+        op = await ws.start(JOB_UPDATES, {"id": job_id})
+        first = await next_payload(ws, op)
+        worker = Worker(live.deps, concurrency=1, timing=FAST)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        try:
+            rest = await collect(ws, op)
+        finally:
+            stop.set()
+            await running
+
+    assert first is not None
+    assert first["data"]["jobUpdates"]["status"] == "QUEUED"
+    assert first["data"]["jobUpdates"]["job"] == {"id": job_id, "status": "QUEUED", "attempt": 1}
+    statuses = [p["data"]["jobUpdates"]["status"] for p in rest]
+    assert statuses[-1] == "COMPLETED"
+    assert "RUNNING" in statuses
+    assert rest[-1]["data"]["jobUpdates"]["job"]["status"] == "COMPLETED"
+    assert rest[-1]["data"]["jobUpdates"]["progress"]["recordsProcessed"] == 150
+
+
+async def test_a_finished_job_yields_its_final_state_and_completes(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    await ada.call("mutation($id: ID!) { cancelJob(id: $id) { status } }", id=job_id)
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(JOB_UPDATES, {"id": job_id})
+        seen = await collect(ws, op)
+
+    assert [p["data"]["jobUpdates"]["status"] for p in seen] == ["CANCELLED"]
+
+
+async def test_duplicate_and_stale_events_are_dropped_and_the_end_is_never_overtaken(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(JOB_UPDATES, {"id": job_id})
+        assert await next_payload(ws, op) is not None  # the current state
+        for status, seq in [
+            ("RUNNING", 5),
+            ("RUNNING", 5),
+            ("RUNNING", 3),
+            ("COMPLETED", 7),
+            ("RUNNING", 6),
+        ]:
+            await publish(live, job_id, ada.root, status, seq)
+        seen = await collect(ws, op)
+
+    assert [p["data"]["jobUpdates"]["status"] for p in seen] == ["RUNNING", "COMPLETED"]
+    assert [p["data"]["jobUpdates"]["progress"]["stepsCompleted"] for p in seen] == [5, 7]
+
+
+async def test_account_updates_stream_that_accounts_jobs_only(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    eve = await tenant(client, "eve@example.com")
+    mine = await queued_job(ada)
+    theirs = await queued_job(eve)
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
+        await asyncio.sleep(0.2)
+        await publish(live, theirs, eve.root, "RUNNING", 50)
+        await publish(live, mine, ada.root, "RUNNING", 50)
+        got = await next_payload(ws, op)
+
+    assert got == {"data": {"accountJobUpdates": {"jobId": mine, "status": "RUNNING"}}}
+
+
+# ---------------------------------------------------------------- who may
+
+
+async def test_another_tenants_job_or_account_answers_like_a_missing_one(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    eve = await tenant(client, "eve@example.com")
+    job_id = await queued_job(ada)
+    missing_job = ids.encode(ids.JOB, "no-such-job")
+    async with socket(live.url, eve.token) as ws:
+        answers = []
+        for query, target in [
+            (JOB_UPDATES, job_id),
+            (JOB_UPDATES, missing_job),
+            (ACCOUNT_UPDATES, ada.root),
+        ]:
+            op = await ws.start(query, {"id": target})
+            answers.append(await collect(ws, op))
+
+    assert [error_codes(a[0]) for a in answers] == [["NOT_FOUND"]] * 3
+
+
+async def test_a_member_removed_mid_subscription_is_cut_off(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    bob = await tenant(client, "bob@example.com")
+    shop = await ada.create("Harbour Bakery", ada.root)
+    await join(ada, shop, bob, "MANAGER")
+    async with socket(live.url, bob.token) as ws:
+        op = await ws.start(ACCOUNT_UPDATES, {"id": shop})
+        await asyncio.sleep(0.5)
+        await ada.call(
+            "mutation($a: ID!, $u: ID!) { removeMember(accountId: $a, userId: $u) }",
+            a=shop,
+            u=bob.user_id,
+        )
+        ended = await collect(ws, op)
+
+    assert len(ended) == 1
+    assert error_codes(ended[0]) == ["NOT_FOUND"]
+
+
+async def test_signing_out_ends_the_subscription(client: httpx.AsyncClient, live: LiveApp) -> None:
+    ada = await tenant(client, "ada@example.com")
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
+        await asyncio.sleep(0.5)
+        await ada.call("mutation { signOut }")
+        ended = await collect(ws, op)
+
+    assert error_codes(ended[0]) == ["UNAUTHENTICATED"]
+
+
+# ---------------------------------------------------------------- limits and clean-up
+
+
+async def test_a_slow_consumer_blocks_nobody_and_every_subscription_is_cleaned_up(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    async with socket(live.url, ada.token) as slow, socket(live.url, ada.token) as quick:
+        await slow.start(JOB_UPDATES, {"id": job_id})  # and never reads again
+        op = await quick.start(JOB_UPDATES, {"id": job_id})
+        assert await next_payload(quick, op) is not None
+        for seq in range(10, 70):
+            await publish(live, job_id, ada.root, "RUNNING", seq)
+        await publish(live, job_id, ada.root, "COMPLETED", 500)
+        seen = await collect(quick, op)
+    await asyncio.sleep(0.5)
+
+    assert seen[-1]["data"]["jobUpdates"]["status"] == "COMPLETED"
+    assert live.deps.broker.count == 0
+
+
+async def test_a_connection_holds_at_most_100_operations(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    async with socket(live.url, ada.token) as ws:
+        for _ in range(100):
+            await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
+        extra = await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
+        refused = await ws.receive()
+
+    assert refused["id"] == extra
+    assert refused["type"] == "error"
