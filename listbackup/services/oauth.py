@@ -282,18 +282,17 @@ async def _external_account(
     if integration.connector is None:
         return None
 
-    connector = integration.connector(
-        ConnectorContext(
-            base_url=deps.platforms.base_url(integration, extras),
-            credentials=extras,
-            tokens=FixedToken(access_token),
-            transport=deps.platforms.transport,
-        )
-    )
     try:
-        return await connector.check()
+        # Inside the try: a connector refuses credentials it cannot work with when built.
+        async with integration.connector(
+            ConnectorContext(
+                base_url=deps.platforms.base_url(integration, extras),
+                credentials=extras,
+                tokens=FixedToken(access_token),
+                transport=deps.platforms.transport,
+            )
+        ) as connector:
+            return await connector.check()
     except (ConnectorError, DomainError) as exc:
         log.warning("%s: could not read the connected account's name: %s", integration.slug, exc)
         return None
-    finally:
-        await connector.aclose()

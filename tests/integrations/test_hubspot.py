@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from listbackup.integrations import hubspot
+from listbackup.integrations import hubspot, hubspot_search
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
 from listbackup.integrations.hubspot import HubSpotConnector
 from tests.integrations.fakes import (
@@ -229,7 +229,7 @@ async def test_a_search_past_the_result_cap_restarts_from_the_last_modified_time
 ) -> None:
     fake = HubSpotFake()
     fake.search_cap = 400
-    monkeypatch.setattr(hubspot, "SEARCH_CAP", 400)
+    monkeypatch.setattr(hubspot_search, "SEARCH_CAP", 400)
     since = T0 + timedelta(seconds=100)  # contacts 300 onwards: 700 of them
 
     pages = await collect(connector(fake), "contacts", since=since)
