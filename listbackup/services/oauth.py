@@ -27,7 +27,7 @@ import httpx
 from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, DomainError
 from listbackup.integrations import oauth
-from listbackup.integrations.base import ConnectorContext, FixedToken, Integration
+from listbackup.integrations.base import FixedToken, Integration
 from listbackup.integrations.errors import ConnectorError
 from listbackup.models.accounts import Permission
 from listbackup.models.connections import Connection, ConnectionStatus
@@ -279,18 +279,10 @@ async def _external_account(
     deps: Deps, integration: Integration, access_token: str, extras: dict[str, str]
 ) -> str | None:
     """The account's name at the provider, when the connector can tell; best effort."""
-    if integration.connector is None:
-        return None
-
     try:
         # Inside the try: a connector refuses credentials it cannot work with when built.
-        async with integration.connector(
-            ConnectorContext(
-                base_url=deps.platforms.base_url(integration, extras),
-                credentials=extras,
-                tokens=FixedToken(access_token),
-                transport=deps.platforms.transport,
-            )
+        async with deps.platforms.connector(
+            integration, credentials=extras, tokens=FixedToken(access_token), http=deps.http
         ) as connector:
             return await connector.check()
     except (ConnectorError, DomainError) as exc:
