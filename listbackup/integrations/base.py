@@ -52,6 +52,19 @@ class OAuthSpec:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     #: Separator the provider expects between scopes.
     scope_separator: str = " "
+    #: A per-tenant host the user names when connecting (Shopify's shop domain).
+    tenant: TenantParam | None = None
+    #: Non-secret fields of the token response the connector needs later, as the
+    #: provider names them -> as the connection's extras keep them (HubSpot's hub id).
+    token_extras: Mapping[str, str] = field(default_factory=dict)
+
+    def extras_of(self, token: Mapping[str, Any]) -> dict[str, str]:
+        """The declared ``token_extras`` the token response carries."""
+        return {
+            ours: str(token[theirs])
+            for theirs, ours in self.token_extras.items()
+            if token.get(theirs)
+        }
 
 
 class TokenSource(Protocol):

@@ -292,6 +292,8 @@ INTEGRATION = Integration(
             "conversations/message.readonly",
             "forms.readonly",
         ),
+        # A location token names its location (sub-account) and company (agency).
+        token_extras={"locationId": "locationId", "companyId": "companyId"},
     ),
     connector=GoHighLevelConnector,
 )

@@ -244,6 +244,8 @@ INTEGRATION = Integration(
             "crm.schemas.companies.read",
             "crm.schemas.deals.read",
         ),
+        # The portal ("hub") the token is for.
+        token_extras={"hub_id": "hubId"},
     ),
     connector=HubSpotConnector,
     pace=PACE_SECONDS,

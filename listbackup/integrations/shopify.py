@@ -249,6 +249,7 @@ INTEGRATION = Integration(
             "read_price_rules",
         ),
         scope_separator=",",
+        tenant=SHOP,
     ),
     connector=ShopifyConnector,
     pace=PACE_SECONDS,
