@@ -123,17 +123,16 @@ class PlatformClient:
             headers = dict(extra_headers)
             if token is not None:
                 headers[self._token_header] = self._token_prefix + token
+            request = self._http.build_request(
+                method, target, headers=headers, timeout=TIMEOUT, **kwargs
+            )
+            if self._shared is not None:
+                # The shared client's cookie jar holds what every connection was sent
+                # (another tenant's session on the same host): none of it goes out.
+                request.headers.pop("Cookie", None)
             try:
-                response = await self._http.request(
-                    method,
-                    target,
-                    headers=headers,
-                    auth=self._auth,
-                    timeout=TIMEOUT,
-                    # Never followed: a redirect would carry our credentials somewhere else.
-                    follow_redirects=False,
-                    **kwargs,
-                )
+                # Never followed: a redirect would carry our credentials somewhere else.
+                response = await self._http.send(request, auth=self._auth, follow_redirects=False)
             except httpx.RequestError as exc:
                 if attempt == MAX_ATTEMPTS:
                     raise PlatformUnavailable(

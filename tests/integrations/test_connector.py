@@ -32,7 +32,8 @@ LAST = {"id": "i6", "kind": "a", "at": "2026-01-06T00:00:00Z"}
 
 
 def _next(body: Any, page: list[dict[str, object]]) -> str | None:
-    return str(body["next"])
+    cursor = body.get("next")
+    return str(cursor) if cursor else None
 
 
 class Example(HttpConnector):
@@ -111,6 +112,19 @@ async def test_a_shared_client_serves_the_connector_and_stays_open() -> None:
 
         assert not shared.is_closed
         assert len(api.requests) == 2
+
+
+async def test_on_the_shared_client_no_connection_sends_another_ones_cookies() -> None:
+    api = FakeApi(
+        lambda request: httpx.Response(
+            200, json={"data": {"items": []}}, headers={"Set-Cookie": "session=tenant-a; Path=/"}
+        )
+    )
+    async with httpx.AsyncClient(transport=api.transport()) as shared:
+        await collect(Example(context(http=shared, credentials={"tenant": "a"})), "items")
+        await collect(Example(context(http=shared, credentials={"tenant": "b"})), "items")
+
+    assert [r.headers.get("Cookie") for r in api.requests] == [None, None]
 
 
 async def test_a_connector_opens_its_own_client_on_first_use_and_closes_it() -> None:
