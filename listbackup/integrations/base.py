@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import httpx
 
@@ -140,7 +140,7 @@ class Connector(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what the connector holds (HTTP connections)."""
 
-    async def __aenter__(self) -> Connector:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

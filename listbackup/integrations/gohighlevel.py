@@ -42,7 +42,7 @@ EVENT_WINDOW = timedelta(days=90)
 EVENTS_AHEAD = timedelta(days=365)
 HISTORY_START = datetime(2018, 1, 1, tzinfo=UTC)
 _OLD_VERSION = {"Version": CALENDARS_VERSION}
-_LOCATION = {"locationId": "{locationId}"}
+_LOCATION = {"locationId": "{locationId}"}  # shared by several streams: never changed
 
 
 def _now() -> datetime:

@@ -9,10 +9,13 @@ the HTTP, the retries and the paging.
         DataType("customers", "Customers", "Customer records.", Frequency.DAILY),
         "/customers",
         records="data",
-        paginator=Cursor("starting_after", last_id_while_has_more),
+        paginator=Cursor("starting_after", after_last),  # the last id, while has_more
         params={"limit": 100},
         since=Since("created[gte]", epoch_seconds),
     )
+
+Where a data type's reading is genuinely special, the platform's connector overrides
+``read()`` for it; the declaration still names what is read.
 """
 
 from __future__ import annotations
@@ -103,6 +106,10 @@ class Parent:
     tag: str | None = None
     #: Statuses that mean this parent's children are gone or not ours to read: skipped.
     skip: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        if bool(self.stream) == bool(self.keys):
+            raise ValueError("A parent is another stream's records or fixed keys, not both.")
 
 
 @dataclass(frozen=True, slots=True)

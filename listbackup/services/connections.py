@@ -175,7 +175,8 @@ async def connector_for(
     """A connector for a stored connection: API keys opened from the vault, OAuth tokens
     through a token source that refreshes them under the connection's lock. It opens an
     HTTP client of its own (a backup job reads for hours), unless ``shared_http``: a short
-    use, such as a test of the connection, borrows the process's client."""
+    use, such as a test of the connection, borrows the process's client. Close it (``async
+    with``). Raises a ConnectorError when the stored credentials cannot work at all."""
     integration = deps.platforms.integration(connection.platform)
     secret = await deps.store.vault.open(
         account_id=connection.account_id, connection_id=connection.id
