@@ -15,36 +15,21 @@ account allows 5 requests a second; a 429 carries ``Retry-After``.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, Record
+from listbackup.integrations.base import Integration, Record
+from listbackup.integrations.connector import HttpConnector, named
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import cursor_pages, key, offset_pages
+from listbackup.integrations.http import KeyHeader
+from listbackup.integrations.pagination import Cursor, Offset
+from listbackup.integrations.streams import Since, Stream, data_types, streams
 from listbackup.models.platforms import AuthType, CredentialField, DataType, Frequency, Platform
 
 #: ActiveCampaign's largest ``limit``.
 PAGE_SIZE = 100
-#: Data type -> (list endpoint, key of its records).
-ENDPOINTS = {
-    "fields": ("/fields", "fields"),
-    "lists": ("/lists", "lists"),
-    "tags": ("/tags", "tags"),
-    "contacts": ("/contacts", "contacts"),
-    "accounts": ("/accounts", "accounts"),
-    "deal_groups": ("/dealGroups", "dealGroups"),
-    "deal_stages": ("/dealStages", "dealStages"),
-    "deals": ("/deals", "deals"),
-    "campaigns": ("/campaigns", "campaigns"),
-    "automations": ("/automations", "automations"),
-}
-#: Data types whose list endpoint documents ``filters[updated_after]``.
-UPDATED_AFTER = frozenset({"contacts", "deals"})
 # The docs (reference/url) say to copy the API URL shown under Settings > Developer, which
 # has the form https://<account>.api-us1.com, and warn that api-us1.com is not guaranteed to
 # be the API host of every current and future account; some accounts show their
@@ -55,61 +40,96 @@ _BAD_URL = (
     "The ActiveCampaign API URL must be https://<account>.api-us1.com or "
     "https://<account>.activehosted.com, as shown under Settings > Developer."
 )
+_UPDATED_AFTER = Since("filters[updated_after]")
 
 
-class ActiveCampaignConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self._client: PlatformClient | None = None
+def _total(body: Any) -> int | None:
+    total = (body.get("meta") or {}).get("total")  # a string in the API's answers
+    return int(str(total)) if str(total).isdigit() else None
 
-    @property
-    def client(self) -> PlatformClient:
-        """Built on first use, so bad credentials are refused by check/fetch, before a request."""
-        if self._client is None:
-            api_url = account_api_url(self.context.credentials.get("apiUrl"))
-            api_key = (self.context.credentials.get("apiKey") or "").strip()
-            if not api_key:
-                raise PlatformRequestFailed("The ActiveCampaign API key is missing.")
-            base_url = self.context.base_url.replace("{api_url}", api_url)
-            self._client = PlatformClient(
-                replace(self.context, base_url=base_url), headers={"Api-Token": api_key}
-            )
-        return self._client
 
-    async def check(self) -> str | None:
-        user = (await self.client.get_json("/users/me")).get("user") or {}
-        name = user.get("username") or user.get("email")
-        return str(name) if name else None
+def _after_last_id(body: Any, page: list[Record]) -> str | None:
+    # With id_greater, meta.total counts the contacts from this page on.
+    total = _total(body)
+    more = total > len(page) if total is not None else len(page) >= PAGE_SIZE
+    return str(page[-1]["id"]) if page and more else None
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
-    ) -> AsyncIterator[list[Record]]:
-        if data_type not in ENDPOINTS:
-            raise self.unknown(data_type)
-        url, name = ENDPOINTS[data_type]
-        params: dict[str, Any] = {}
-        if since is not None and data_type in UPDATED_AFTER:
-            aware = since if since.tzinfo else since.replace(tzinfo=UTC)
-            params["filters[updated_after]"] = aware.astimezone(UTC).isoformat(timespec="seconds")
-        if data_type == "contacts":
-            pages = cursor_pages(
-                self.client,
-                url,
-                params={**params, "limit": PAGE_SIZE, "orders[id]": "ASC"},
-                records=key(name),
-                next_cursor=_after_last_id,
-                cursor_param="id_greater",
-            )
-        else:
-            pages = offset_pages(
-                self.client, url, params=params, records=key(name), limit=PAGE_SIZE, total=_total
-            )
-        async for page in pages:
-            yield page
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+def _collection(data_type: DataType, records: str, *, since: Since | None = None) -> Stream:
+    """``/{records}``, paged by offset to ``meta.total``."""
+    return Stream(
+        data_type,
+        f"/{records}",
+        records=records,
+        paginator=Offset(PAGE_SIZE, total=_total),
+        since=since,
+    )
+
+
+STREAMS = streams(
+    _collection(
+        DataType("fields", "Custom fields", "Custom contact field definitions.", Frequency.WEEKLY),
+        "fields",
+    ),
+    _collection(DataType("lists", "Lists", "Mailing lists.", Frequency.WEEKLY), "lists"),
+    _collection(DataType("tags", "Tags", "Contact and deal tags.", Frequency.WEEKLY), "tags"),
+    Stream(
+        DataType(
+            "contacts",
+            "Contacts",
+            "Contacts with field values, lists and tags.",
+            Frequency.DAILY,
+            depends_on=("fields", "lists", "tags"),
+        ),
+        "/contacts",
+        records="contacts",
+        paginator=Cursor("id_greater", _after_last_id),
+        params={"limit": PAGE_SIZE, "orders[id]": "ASC"},
+        since=_UPDATED_AFTER,
+    ),
+    _collection(
+        DataType("accounts", "Accounts", "Companies that contacts belong to.", Frequency.DAILY),
+        "accounts",
+    ),
+    _collection(
+        DataType("deal_groups", "Pipelines", "Deal pipelines.", Frequency.WEEKLY), "dealGroups"
+    ),
+    _collection(
+        DataType(
+            "deal_stages",
+            "Deal stages",
+            "Stages of each pipeline.",
+            Frequency.WEEKLY,
+            depends_on=("deal_groups",),
+        ),
+        "dealStages",
+    ),
+    _collection(
+        DataType(
+            "deals",
+            "Deals",
+            "Deals with their contacts, accounts and stages.",
+            Frequency.DAILY,
+            depends_on=("contacts", "accounts", "deal_stages"),
+        ),
+        "deals",
+        since=_UPDATED_AFTER,
+    ),
+    _collection(
+        DataType(
+            "campaigns",
+            "Campaigns",
+            "Email campaigns and their statistics.",
+            Frequency.DAILY,
+            depends_on=("lists",),
+        ),
+        "campaigns",
+    ),
+    _collection(
+        DataType("automations", "Automations", "Automation workflows.", Frequency.WEEKLY),
+        "automations",
+    ),
+)
 
 
 def account_api_url(value: str | None) -> str:
@@ -126,16 +146,21 @@ def account_api_url(value: str | None) -> str:
     return f"https://{host}"
 
 
-def _total(body: Any) -> int | None:
-    total = (body.get("meta") or {}).get("total")  # a string in the API's answers
-    return int(str(total)) if str(total).isdigit() else None
+class ActiveCampaignConnector(HttpConnector):
+    streams = STREAMS
 
+    def placeholders(self) -> Mapping[str, str]:
+        return {"api_url": account_api_url(self.context.credentials.get("apiUrl"))}
 
-def _after_last_id(body: Any, page: list[Record]) -> str | None:
-    # With id_greater, meta.total counts the contacts from this page on.
-    total = _total(body)
-    more = total > len(page) if total is not None else len(page) >= PAGE_SIZE
-    return str(page[-1]["id"]) if page and more else None
+    def auth(self) -> httpx.Auth:
+        api_key = (self.context.credentials.get("apiKey") or "").strip()
+        if not api_key:
+            raise PlatformRequestFailed("The ActiveCampaign API key is missing.")
+        return KeyHeader("Api-Token", api_key)
+
+    async def check(self) -> str | None:
+        user = (await self.client.get_json("/users/me")).get("user") or {}
+        return named(user.get("username"), user.get("email"))
 
 
 INTEGRATION = Integration(
@@ -150,44 +175,7 @@ INTEGRATION = Integration(
             CredentialField("apiUrl", "API URL", secret=False),
             CredentialField("apiKey", "API key"),
         ),
-        data_types=(
-            DataType(
-                "fields", "Custom fields", "Custom contact field definitions.", Frequency.WEEKLY
-            ),
-            DataType("lists", "Lists", "Mailing lists.", Frequency.WEEKLY),
-            DataType("tags", "Tags", "Contact and deal tags.", Frequency.WEEKLY),
-            DataType(
-                "contacts",
-                "Contacts",
-                "Contacts with field values, lists and tags.",
-                Frequency.DAILY,
-                depends_on=("fields", "lists", "tags"),
-            ),
-            DataType("accounts", "Accounts", "Companies that contacts belong to.", Frequency.DAILY),
-            DataType("deal_groups", "Pipelines", "Deal pipelines.", Frequency.WEEKLY),
-            DataType(
-                "deal_stages",
-                "Deal stages",
-                "Stages of each pipeline.",
-                Frequency.WEEKLY,
-                depends_on=("deal_groups",),
-            ),
-            DataType(
-                "deals",
-                "Deals",
-                "Deals with their contacts, accounts and stages.",
-                Frequency.DAILY,
-                depends_on=("contacts", "accounts", "deal_stages"),
-            ),
-            DataType(
-                "campaigns",
-                "Campaigns",
-                "Email campaigns and their statistics.",
-                Frequency.DAILY,
-                depends_on=("lists",),
-            ),
-            DataType("automations", "Automations", "Automation workflows.", Frequency.WEEKLY),
-        ),
+        data_types=data_types(STREAMS),
     ),
     # `{api_url}` is the account's API URL, e.g. "https://example.api-us1.com".
     api_base_url="{api_url}/api/3",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 import httpx
 
@@ -16,6 +18,25 @@ from listbackup.integrations.errors import PlatformRequestFailed
 from listbackup.models.platforms import Platform
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantParam:
+    """A part of the provider's URLs that names the user's own tenant and that the user
+    types when connecting (Shopify's ``{shop}``: ``acme.myshopify.com``). It becomes part
+    of a host we send codes and tokens to, so it is checked against ``pattern`` first."""
+
+    #: The placeholder in the OAuth and API URLs, and the connection extra that keeps it.
+    name: str
+    pattern: re.Pattern[str]
+    #: What to tell a user whose value does not fit.
+    hint: str
+
+    def clean(self, value: str | None) -> str | None:
+        """The value as the URLs take it (lower case, no scheme, no trailing slash), or
+        None when it is not one."""
+        cleaned = (value or "").strip().lower().removeprefix("https://").rstrip("/")
+        return cleaned if self.pattern.fullmatch(cleaned) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +52,19 @@ class OAuthSpec:
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     #: Separator the provider expects between scopes.
     scope_separator: str = " "
+    #: A per-tenant host the user names when connecting (Shopify's shop domain).
+    tenant: TenantParam | None = None
+    #: Non-secret fields of the token response the connector needs later, as the
+    #: provider names them -> as the connection's extras keep them (HubSpot's hub id).
+    token_extras: Mapping[str, str] = field(default_factory=dict)
+
+    def extras_of(self, token: Mapping[str, Any]) -> dict[str, str]:
+        """The declared ``token_extras`` the token response carries."""
+        return {
+            ours: str(token[theirs])
+            for theirs, ours in self.token_extras.items()
+            if token.get(theirs)
+        }
 
 
 class TokenSource(Protocol):
@@ -62,7 +96,9 @@ class FixedToken(TokenSource):
 class ConnectorContext:
     """Everything a connector is built from; nothing else reaches it."""
 
-    #: The API base URL: the registry's default or the LISTBACKUP_PLATFORM_*_API_BASE_URL.
+    #: The API base URL: the registry's default or the LISTBACKUP_PLATFORM_*_API_BASE_URL,
+    #: its placeholders (``{shop}``, ``{dc}``...) still in it: the connector fills them in
+    #: from the credentials, checked.
     base_url: str
     #: API-key fields, or the non-secret extras of an OAuth connection (shop domain...).
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -70,6 +106,9 @@ class ConnectorContext:
     tokens: TokenSource | None = None
     #: Tests hand in a fake of the platform here; production leaves it None.
     transport: httpx.AsyncBaseTransport | None = None
+    #: The process's shared client, for short uses (a connection check); None: the
+    #: connector opens its own client, with its own pool, and closes it.
+    http: httpx.AsyncClient | None = None
     #: Least seconds between two requests of one connection (the platform's rate).
     pace: float = 0.0
     #: How to wait (between retries, for the pace); tests pass a recorder.
@@ -77,7 +116,7 @@ class ConnectorContext:
 
 
 class Connector(abc.ABC):
-    """Reads one platform for one connection."""
+    """Reads one platform for one connection: what services and the worker use."""
 
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
@@ -90,11 +129,27 @@ class Connector(abc.ABC):
     def fetch(
         self, data_type: str, *, since: datetime | None = None
     ) -> AsyncIterator[list[Record]]:
-        """The records of one data type, page by page, oldest first where the API allows;
-        with ``since``, only those changed since (where the API can filter)."""
+        """The records of one data type, page by page (never an empty one), each record
+        once, oldest first where the API allows; with ``since``, only those changed since
+        (where the API can filter)."""
+
+    def record_id(self, data_type: str, record: Record) -> str:
+        """What identifies ``record`` among its data type's records."""
+        return str(record["id"])
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release what the connector holds (HTTP connections)."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     def unknown(self, data_type: str) -> PlatformRequestFailed:
         return PlatformRequestFailed(f"{data_type!r} is not a data type of this platform.")

@@ -22,113 +22,19 @@ unpublished; a 429 carries ``Retry-After``, which the client honours. ``users/ge
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
-from listbackup.integrations.http import PlatformClient, json_of
-from listbackup.integrations.pagination import key, post_cursor_pages
+from listbackup.integrations.base import Integration, OAuthSpec, Record
+from listbackup.integrations.connector import HttpConnector, named
+from listbackup.integrations.http import Request, json_of
+from listbackup.integrations.pagination import PostCursor
+from listbackup.integrations.streams import Since, Stream, data_types, streams, where_equal
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 LIST_LIMIT = 2000
 SHARING_LIMIT = 1000
 FILE_REQUEST_LIMIT = 1000
-
-
-class DropboxConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self.client = PlatformClient(context)
-
-    async def check(self) -> str | None:
-        response = await self.client.request(
-            "POST",
-            "/users/get_current_account",
-            content=b"null",
-            headers={"Content-Type": "application/json"},
-        )
-        account = json_of(response)
-        name = (account.get("name") or {}).get("display_name") or account.get("email")
-        return str(name) if name else None
-
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
-    ) -> AsyncIterator[list[Record]]:
-        if data_type == "files":
-            pages = self._entries("file", since)
-        elif data_type == "folders":
-            pages = self._entries("folder", None)
-        elif data_type == "shared_folders":
-            pages = self._shared_folders()
-        elif data_type == "shared_links":
-            pages = post_cursor_pages(
-                self.client,
-                "/sharing/list_shared_links",
-                body={},
-                records=key("links"),
-                next_cursor=_has_more_cursor,
-            )
-        elif data_type == "file_requests":
-            pages = post_cursor_pages(
-                self.client,
-                "/file_requests/list_v2",
-                body={"limit": FILE_REQUEST_LIMIT},
-                records=key("file_requests"),
-                next_cursor=_has_more_cursor,
-                continue_url="/file_requests/list/continue",
-            )
-        else:
-            raise self.unknown(data_type)
-        async for page in pages:
-            yield page
-
-    async def _entries(self, tag: str, since: datetime | None) -> AsyncIterator[list[Record]]:
-        """The ``tag`` entries ("file" or "folder") of the recursive listing."""
-        cutoff = _utc(since) if since is not None else None
-        async for page in post_cursor_pages(
-            self.client,
-            "/files/list_folder",
-            body={"path": "", "recursive": True, "limit": LIST_LIMIT},
-            records=key("entries"),
-            next_cursor=_has_more_cursor,
-            continue_url="/files/list_folder/continue",
-        ):
-            kept = [entry for entry in page if entry.get(".tag") == tag]
-            if cutoff is not None:
-                kept = [entry for entry in kept if _modified_after(entry, cutoff)]
-            if kept:
-                yield kept
-
-    async def _shared_folders(self) -> AsyncIterator[list[Record]]:
-        """Shared folders, each with its ``members`` (users, groups, invitees)."""
-        async for page in post_cursor_pages(
-            self.client,
-            "/sharing/list_folders",
-            body={"limit": SHARING_LIMIT},
-            records=key("entries"),
-            next_cursor=_cursor,
-            continue_url="/sharing/list_folders/continue",
-        ):
-            for folder in page:
-                folder["members"] = await self._members(str(folder["shared_folder_id"]))
-            yield page
-
-    async def _members(self, shared_folder_id: str) -> dict[str, list[Record]]:
-        members: dict[str, list[Record]] = {"users": [], "groups": [], "invitees": []}
-        async for page in post_cursor_pages(
-            self.client,
-            "/sharing/list_folder_members",
-            body={"shared_folder_id": shared_folder_id, "limit": SHARING_LIMIT},
-            records=lambda body: [body],
-            next_cursor=_cursor,
-            continue_url="/sharing/list_folder_members/continue",
-        ):
-            for kind, found in members.items():
-                found.extend(page[0].get(kind) or [])
-        return members
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
 
 
 def _has_more_cursor(body: Any) -> str | None:
@@ -142,20 +48,119 @@ def _cursor(body: Any) -> str | None:
     return str(cursor) if cursor else None
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _entries(data_type: DataType, tag: str, since: Since | None = None) -> Stream:
+    """The ``tag`` entries ("file" or "folder") of the one recursive listing."""
+    return Stream(
+        data_type,
+        "/files/list_folder",
+        records="entries",
+        paginator=PostCursor(_has_more_cursor, "/files/list_folder/continue"),
+        method="POST",
+        body={"path": "", "recursive": True, "limit": LIST_LIMIT},
+        where=where_equal(".tag", tag),
+        since=since,
+    )
 
 
-def _modified_after(entry: Record, cutoff: datetime) -> bool:
-    """Whether a file changed after ``cutoff``; one without a usable time is kept."""
-    stamp = entry.get("server_modified")
-    if not isinstance(stamp, str):
-        return True
-    try:
-        modified = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return True
-    return _utc(modified) > cutoff
+STREAMS = streams(
+    _entries(DataType("folders", "Folders", "The folder tree.", Frequency.DAILY), "folder"),
+    _entries(
+        DataType(
+            "files",
+            "Files",
+            "File metadata plus content.",
+            Frequency.DAILY,
+            depends_on=("folders",),
+        ),
+        "file",
+        since=Since(field="server_modified"),
+    ),
+    Stream(
+        DataType(
+            "shared_folders",
+            "Shared folders",
+            "Shared folders and their members.",
+            Frequency.DAILY,
+            depends_on=("folders",),
+        ),
+        "/sharing/list_folders",
+        records="entries",
+        id="shared_folder_id",
+        paginator=PostCursor(_cursor, "/sharing/list_folders/continue"),
+        method="POST",
+        body={"limit": SHARING_LIMIT},
+    ),
+    Stream(
+        DataType(
+            "shared_links",
+            "Shared links",
+            "Links shared to files and folders.",
+            Frequency.DAILY,
+            depends_on=("files", "folders"),
+        ),
+        "/sharing/list_shared_links",
+        records="links",
+        paginator=PostCursor(_has_more_cursor),
+        method="POST",
+        body={},
+    ),
+    Stream(
+        DataType(
+            "file_requests",
+            "File requests",
+            "Requests for others to upload files.",
+            Frequency.WEEKLY,
+            depends_on=("folders",),
+        ),
+        "/file_requests/list_v2",
+        records="file_requests",
+        paginator=PostCursor(_has_more_cursor, "/file_requests/list/continue"),
+        method="POST",
+        body={"limit": FILE_REQUEST_LIMIT},
+    ),
+)
+_MEMBERS = PostCursor(_cursor, "/sharing/list_folder_members/continue")
+
+
+class DropboxConnector(HttpConnector):
+    streams = STREAMS
+
+    async def check(self) -> str | None:
+        response = await self.client.request(
+            "POST",
+            "/users/get_current_account",
+            content=b"null",
+            headers={"Content-Type": "application/json"},
+        )
+        account = json_of(response)
+        return named((account.get("name") or {}).get("display_name"), account.get("email"))
+
+    def read(self, stream: Stream, since: datetime | None) -> AsyncIterator[list[Record]]:
+        if stream.key == "shared_folders":
+            return self._shared_folders(stream, since)
+        return super().read(stream, since)
+
+    async def _shared_folders(
+        self, stream: Stream, since: datetime | None
+    ) -> AsyncIterator[list[Record]]:
+        """Shared folders, each with its ``members`` (users, groups, invitees)."""
+        async for page in super().read(stream, since):
+            for folder in page:
+                folder["members"] = await self._members(str(folder["shared_folder_id"]))
+            yield page
+
+    async def _members(self, shared_folder_id: str) -> dict[str, list[Record]]:
+        members: dict[str, list[Record]] = {"users": [], "groups": [], "invitees": []}
+        first = Request(
+            "/sharing/list_folder_members",
+            method="POST",
+            body={"shared_folder_id": shared_folder_id, "limit": SHARING_LIMIT},
+        )
+        # Each page is one body holding the three kinds of member.
+        async for (page,) in _MEMBERS.pages(self.client, first, lambda body: [body]):
+            for kind, found in members.items():
+                found.extend(page.get(kind) or [])
+        return members
 
 
 INTEGRATION = Integration(
@@ -165,37 +170,7 @@ INTEGRATION = Integration(
         category="file-storage",
         description="Files, folders and sharing settings from your Dropbox.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType("folders", "Folders", "The folder tree.", Frequency.DAILY),
-            DataType(
-                "files",
-                "Files",
-                "File metadata plus content.",
-                Frequency.DAILY,
-                depends_on=("folders",),
-            ),
-            DataType(
-                "shared_folders",
-                "Shared folders",
-                "Shared folders and their members.",
-                Frequency.DAILY,
-                depends_on=("folders",),
-            ),
-            DataType(
-                "shared_links",
-                "Shared links",
-                "Links shared to files and folders.",
-                Frequency.DAILY,
-                depends_on=("files", "folders"),
-            ),
-            DataType(
-                "file_requests",
-                "File requests",
-                "Requests for others to upload files.",
-                Frequency.WEEKLY,
-                depends_on=("folders",),
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     # RPC endpoints; file downloads go to https://content.dropboxapi.com/2.
     api_base_url="https://api.dropboxapi.com/2",

@@ -27,18 +27,26 @@ Quota errors come as ``429`` or as ``403`` with reason ``userRateLimitExceeded``
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
-from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
-from listbackup.integrations.errors import ConnectorError
-from listbackup.integrations.http import PlatformClient
+from listbackup.integrations.base import Integration, OAuthSpec, Record
+from listbackup.integrations.connector import HttpConnector, named
+from listbackup.integrations.pagination import Cursor
+from listbackup.integrations.streams import (
+    Parent,
+    Since,
+    Stream,
+    data_types,
+    rfc3339_z,
+    streams,
+    where_not_in,
+)
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 FILES_PAGE_SIZE = 1000
@@ -69,170 +77,146 @@ FOLDER = "application/vnd.google-apps.folder"
 SHORTCUT = "application/vnd.google-apps.shortcut"
 #: 403 reasons that mean "slow down", not "you may not".
 RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded"})
-_ALL_DRIVES = {"supportsAllDrives": "true", "includeItemsFromAllDrives": "true"}
 
 log = logging.getLogger(__name__)
 
 
-class GoogleDriveConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        inner = context.transport or httpx.AsyncHTTPTransport()
-        self.client = PlatformClient(
-            dataclasses.replace(context, transport=QuotaErrorsAsThrottling(inner))
-        )
+def _next_token(body: Any, page: list[Record]) -> str | None:
+    if body.get("incompleteSearch"):
+        # allDrives could not search every shared drive; Drive says which it skipped
+        # nowhere, so the listing may be short.
+        log.warning("Google Drive reported an incomplete search")
+    token = body.get("nextPageToken")
+    return str(token) if token else None
 
-    async def check(self) -> str | None:
-        about = await self.client.get_json("/about", params={"fields": "user"})
-        user = about.get("user") or {}
-        name = user.get("emailAddress") or user.get("displayName")
-        return str(name) if name else None
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
-    ) -> AsyncIterator[list[Record]]:
-        if data_type == "files":
-            pages = self._files(FILE_FIELDS, since)
-        elif data_type == "drives":
-            pages = self._pages(
-                "/drives",
-                {"pageSize": DRIVES_PAGE_SIZE, "fields": "nextPageToken,drives"},
-                "drives",
-            )
-        elif data_type == "permissions":
-            pages = self._permissions()
-        elif data_type == "revisions":
-            pages = self._per_file(
-                "revisions",
-                {
-                    "pageSize": REVISIONS_PAGE_SIZE,
-                    "fields": _list_fields("revisions", REVISION_FIELDS),
-                },
-                since,
-            )
-        elif data_type == "comments":
-            params: dict[str, Any] = {
-                "pageSize": COMMENTS_PAGE_SIZE,
-                "fields": _list_fields("comments", COMMENT_FIELDS),
-                "includeDeleted": "false",
-            }
-            if since is not None:
-                params["startModifiedTime"] = _rfc3339(since)
-            pages = self._per_file("comments", params, None)
-        else:
-            raise self.unknown(data_type)
-        async for page in pages:
-            yield page
+#: Page-token pagination; a short or empty page is not the end, a missing token is.
+PAGES = Cursor("pageToken", _next_token, more_after_empty=True)
 
-    def _files(self, fields: str, since: datetime | None) -> AsyncIterator[list[Record]]:
-        params: dict[str, Any] = {
-            "pageSize": FILES_PAGE_SIZE,
-            "fields": f"nextPageToken,incompleteSearch,files({fields})",
-            "corpora": "allDrives",
-            **_ALL_DRIVES,
-        }
-        if since is not None:
-            params["q"] = f"modifiedTime > '{_rfc3339(since)}'"
-        return self._pages("/files", params, "files")
 
-    async def _pages(
-        self, url: str, params: Mapping[str, Any], name: str
-    ) -> AsyncIterator[list[Record]]:
-        """Page-token pagination; a short or empty page is not the end, a missing token is."""
-        query = dict(params)
-        while True:
-            body = await self.client.get_json(url, params=query)
-            if body.get("incompleteSearch"):
-                # allDrives could not search every shared drive; Drive says which it skipped
-                # nowhere, so the listing may be short.
-                log.warning("Google Drive reported an incomplete search of %s", url)
-            page: list[Record] = body.get(name) or []
-            if page:
-                yield page
-            token = body.get("nextPageToken")
-            if not token or token == query.get("pageToken"):
-                return
-            query["pageToken"] = token
+def _files_fields(fields: str) -> str:
+    return f"nextPageToken,incompleteSearch,files({fields})"
 
-    async def _permissions(self) -> AsyncIterator[list[Record]]:
-        async for drives in self._pages(
-            "/drives",
-            {"pageSize": DRIVES_PAGE_SIZE, "fields": "nextPageToken,drives(id)"},
+
+def _list_fields(name: str, fields: str) -> str:
+    return f"nextPageToken,{name}({fields})"
+
+
+def _of_each_file(
+    data_type: DataType,
+    name: str,
+    size: int,
+    fields: str,
+    *,
+    since: Since | None = None,
+    **params: str,
+) -> Stream:
+    """``name`` (revisions, comments) of every file but folders and shortcuts."""
+    return Stream(
+        data_type,
+        f"/files/{{parent}}/{name}",
+        records=name,
+        paginator=PAGES,
+        params={"pageSize": size, "fields": _list_fields(name, fields), **params},
+        since=since,
+        parent=Parent(
+            "files",
+            params={"fields": _files_fields("id,mimeType")},
+            # A new revision changes its file; a new comment does not.
+            since=name == "revisions",
+            where=where_not_in("mimeType", [FOLDER, SHORTCUT]),
+            tag="fileId",
+            skip=frozenset({403, 404}),
+        ),
+    )
+
+
+STREAMS = streams(
+    Stream(
+        DataType(
             "drives",
-        ):
-            for drive in drives:
-                async for page in self._of_file(
-                    str(drive["id"]),
-                    "permissions",
-                    {
-                        "pageSize": PERMISSIONS_PAGE_SIZE,
-                        "supportsAllDrives": "true",
-                        "fields": _list_fields("permissions", PERMISSION_FIELDS),
-                    },
-                ):
-                    yield [{**p, "driveId": drive["id"]} for p in page]
-        async for files in self._files(f"id,permissions({PERMISSION_FIELDS})", None):
-            page = [
-                {**permission, "fileId": file["id"]}
-                for file in files
-                for permission in file.get("permissions") or []
-            ]
-            if page:
-                yield page
+            "Shared drives",
+            "Shared drives the user is a member of.",
+            Frequency.WEEKLY,
+        ),
+        "/drives",
+        records="drives",
+        paginator=PAGES,
+        params={"pageSize": DRIVES_PAGE_SIZE, "fields": "nextPageToken,drives"},
+    ),
+    # Google Docs, Sheets and Slides have no binary content; they are exported.
+    Stream(
+        DataType(
+            "files",
+            "Files",
+            "File and folder metadata plus content.",
+            Frequency.DAILY,
+            depends_on=("drives",),
+        ),
+        "/files",
+        records="files",
+        paginator=PAGES,
+        params={
+            "pageSize": FILES_PAGE_SIZE,
+            "fields": _files_fields(FILE_FIELDS),
+            "corpora": "allDrives",
+            "supportsAllDrives": "true",
+            "includeItemsFromAllDrives": "true",
+        },
+        since=Since("q", lambda moment: f"modifiedTime > '{rfc3339_z(moment)}'"),
+    ),
+    # Read by GoogleDriveConnector.permissions: shared drives' lists, then the files'.
+    Stream(
+        DataType(
+            "permissions",
+            "Permissions",
+            "Who each file and shared drive is shared with.",
+            Frequency.DAILY,
+            depends_on=("drives", "files"),
+        ),
+        "/files/{parent}/permissions",
+        records="permissions",
+        id=("fileId", "id"),
+        paginator=PAGES,
+        params={
+            "pageSize": PERMISSIONS_PAGE_SIZE,
+            "supportsAllDrives": "true",
+            "fields": _list_fields("permissions", PERMISSION_FIELDS),
+        },
+        parent=Parent("drives", params={"fields": "nextPageToken,drives(id)"}, tag="driveId"),
+    ),
+    _of_each_file(
+        DataType(
+            "revisions",
+            "Revisions",
+            "Earlier versions of each file.",
+            Frequency.DAILY,
+            depends_on=("files",),
+        ),
+        "revisions",
+        REVISIONS_PAGE_SIZE,
+        REVISION_FIELDS,
+    ),
+    _of_each_file(
+        DataType(
+            "comments",
+            "Comments",
+            "Comments and replies on files.",
+            Frequency.DAILY,
+            depends_on=("files",),
+        ),
+        "comments",
+        COMMENTS_PAGE_SIZE,
+        COMMENT_FIELDS,
+        since=Since("startModifiedTime", rfc3339_z),
+        includeDeleted="false",
+    ),
+)
 
-    async def _per_file(
-        self, name: str, params: Mapping[str, Any], since: datetime | None
-    ) -> AsyncIterator[list[Record]]:
-        """``name`` (revisions, comments) of every file but folders and shortcuts."""
-        async for files in self._files("id,mimeType", since):
-            for file in files:
-                if file.get("mimeType") in (FOLDER, SHORTCUT):
-                    continue
-                try:
-                    async for page in self._of_file(str(file["id"]), name, params):
-                        yield page
-                except ConnectorError as exc:
-                    if exc.status not in (403, 404):
-                        raise
 
-    async def _of_file(
-        self, file_id: str, name: str, params: Mapping[str, Any]
-    ) -> AsyncIterator[list[Record]]:
-        async for page in self._pages(f"/files/{file_id}/{name}", params, name):
-            yield [{**item, "fileId": file_id} for item in page]
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-class QuotaErrorsAsThrottling(httpx.AsyncBaseTransport):
-    """Turns Drive's quota 403s (``userRateLimitExceeded``, ``rateLimitExceeded``) into the 429
-    they mean, so the client backs off instead of reporting the credentials refused."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if response.status_code != 403:
-            return response
-        content = await response.aread()
-        await response.aclose()
-        status = 429 if _quota_reason(content) else 403
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(status, headers=headers, content=content, request=request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _quota_reason(content: bytes) -> bool:
+def _quota_reason(response: httpx.Response) -> bool:
     try:
-        error = json.loads(content).get("error") or {}
+        error = response.json().get("error") or {}
     except (ValueError, AttributeError):
         return False
     if not isinstance(error, dict):
@@ -241,13 +225,43 @@ def _quota_reason(content: bytes) -> bool:
     return bool(reasons & RATE_LIMIT_REASONS)
 
 
-def _list_fields(name: str, fields: str) -> str:
-    return f"nextPageToken,{name}({fields})"
+class GoogleDriveConnector(HttpConnector):
+    streams = STREAMS
 
+    def throttled(self, response: httpx.Response) -> bool:
+        # Quota 403s mean "slow down": back off instead of reporting the credentials refused.
+        return response.status_code == 403 and _quota_reason(response)
 
-def _rfc3339(moment: datetime) -> str:
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    async def check(self) -> str | None:
+        about = await self.client.get_json("/about", params={"fields": "user"})
+        user = about.get("user") or {}
+        return named(user.get("emailAddress"), user.get("displayName"))
+
+    def read(self, stream: Stream, since: datetime | None) -> AsyncIterator[list[Record]]:
+        if stream.key == "permissions":
+            return self._permissions(stream)
+        return super().read(stream, since)
+
+    async def _permissions(self, stream: Stream) -> AsyncIterator[list[Record]]:
+        """Each shared drive's permissions (``driveId``, and its id as ``fileId``: a drive
+        is the root folder of its files), then those the file listing carries inline."""
+        async for page in super().read(stream, None):
+            yield [{**permission, "fileId": permission["driveId"]} for permission in page]
+        listing = replace(
+            self.streams["files"],
+            params={
+                **self.streams["files"].params,
+                "fields": _files_fields(f"id,permissions({PERMISSION_FIELDS})"),
+            },
+        )
+        async for files in self.pages(listing):
+            page = [
+                {**permission, "fileId": file["id"]}
+                for file in files
+                for permission in file.get("permissions") or []
+            ]
+            if page:
+                yield page
 
 
 INTEGRATION = Integration(
@@ -257,43 +271,7 @@ INTEGRATION = Integration(
         category="file-storage",
         description="Files, shared drives and sharing settings from Google Drive.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType(
-                "drives",
-                "Shared drives",
-                "Shared drives the user is a member of.",
-                Frequency.WEEKLY,
-            ),
-            # Google Docs, Sheets and Slides have no binary content; they are exported.
-            DataType(
-                "files",
-                "Files",
-                "File and folder metadata plus content.",
-                Frequency.DAILY,
-                depends_on=("drives",),
-            ),
-            DataType(
-                "permissions",
-                "Permissions",
-                "Who each file and shared drive is shared with.",
-                Frequency.DAILY,
-                depends_on=("drives", "files"),
-            ),
-            DataType(
-                "revisions",
-                "Revisions",
-                "Earlier versions of each file.",
-                Frequency.DAILY,
-                depends_on=("files",),
-            ),
-            DataType(
-                "comments",
-                "Comments",
-                "Comments and replies on files.",
-                Frequency.DAILY,
-                depends_on=("files",),
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     api_base_url="https://www.googleapis.com/drive/v3",
     docs_url="https://developers.google.com/workspace/drive/api/reference/rest/v3",

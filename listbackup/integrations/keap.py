@@ -16,80 +16,141 @@ Keap app it reaches (a spike policy of 25 a second on top); the client retries 4
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import key, offset_pages
+from listbackup.integrations.base import Integration, OAuthSpec, Record
+from listbackup.integrations.connector import HttpConnector, named
+from listbackup.integrations.pagination import Offset
+from listbackup.integrations.streams import Since, Stream, data_types, iso_millis_z, streams
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 PAGE_SIZE = 1000
-#: Data type -> the query every page of its list carries.
-LISTS: dict[str, dict[str, str]] = {
-    "tags": {},
-    "companies": {"optional_properties": "custom_fields,fax_number,notes"},
-    "contacts": {
-        "optional_properties": "custom_fields,job_title,lead_source_id,tag_ids",
-        "order": "id",
-        "order_direction": "ASCENDING",
-    },
-    "opportunities": {},
-    "notes": {},
-    "products": {},
-    "orders": {},
-    "transactions": {},
-    "subscriptions": {},
-    "campaigns": {},
-}
-#: Lists that take ``since`` (and ``until``).
-SINCE = frozenset({"contacts", "orders", "transactions"})
+_FINANCIAL_RETENTION = 365
+#: The lists that take ``since`` (and ``until``).
+_SINCE = Since("since", iso_millis_z)
 
 
-class KeapConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self.client = PlatformClient(context)
+def _list(data_type: DataType, *, since: Since | None = None, **params: str) -> Stream:
+    """``/{data type}``, its records under its name, paged by offset."""
+    return Stream(
+        data_type,
+        f"/{data_type.key}",
+        records=data_type.key,
+        paginator=Offset(PAGE_SIZE),
+        params=params,
+        since=since,
+    )
+
+
+def _financial(key: str, name: str, description: str, *depends_on: str) -> DataType:
+    return DataType(
+        key, name, description, Frequency.DAILY, _FINANCIAL_RETENTION, depends_on=depends_on
+    )
+
+
+STREAMS = streams(
+    _list(DataType("tags", "Tags", "Tags and their categories.", Frequency.WEEKLY)),
+    _list(
+        DataType("companies", "Companies", "Company records.", Frequency.DAILY),
+        optional_properties="custom_fields,fax_number,notes",
+    ),
+    _list(
+        DataType(
+            "contacts",
+            "Contacts",
+            "Contacts with custom fields, lead source and tags.",
+            Frequency.DAILY,
+            depends_on=("companies", "tags"),
+        ),
+        since=_SINCE,
+        optional_properties="custom_fields,job_title,lead_source_id,tag_ids",
+        order="id",
+        order_direction="ASCENDING",
+    ),
+    _list(
+        DataType(
+            "opportunities",
+            "Opportunities",
+            "Sales opportunities and their stages.",
+            Frequency.DAILY,
+            depends_on=("contacts",),
+        )
+    ),
+    _list(
+        DataType(
+            "notes",
+            "Notes",
+            "Notes recorded on contacts.",
+            Frequency.DAILY,
+            depends_on=("contacts",),
+        )
+    ),
+    _list(
+        DataType(
+            "products",
+            "Products",
+            "The product catalogue.",
+            Frequency.WEEKLY,
+            _FINANCIAL_RETENTION,
+        )
+    ),
+    _list(
+        _financial("orders", "Orders", "Orders and their items.", "contacts", "products"),
+        since=_SINCE,
+    ),
+    _list(
+        _financial(
+            "transactions",
+            "Transactions",
+            "Payments recorded against orders.",
+            "contacts",
+            "orders",
+        ),
+        since=_SINCE,
+    ),
+    _list(
+        _financial(
+            "subscriptions",
+            "Subscriptions",
+            "Recurring product subscriptions.",
+            "contacts",
+            "products",
+        )
+    ),
+    _list(
+        DataType(
+            "campaigns",
+            "Campaigns",
+            "Campaign Builder campaigns and their sequences.",
+            Frequency.WEEKLY,
+        )
+    ),
+)
+
+
+class KeapConnector(HttpConnector):
+    streams = STREAMS
 
     async def check(self) -> str | None:
         profile = await self.client.get_json("/account/profile")
-        name = profile.get("name") or profile.get("email")
-        return str(name) if name else None
+        return named(profile.get("name"), profile.get("email"))
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
+    def read(self, stream: Stream, since: datetime | None) -> AsyncIterator[list[Record]]:
+        if stream.key == "campaigns":
+            return self._whole_campaigns(stream, since)
+        return super().read(stream, since)
+
+    async def _whole_campaigns(
+        self, stream: Stream, since: datetime | None
     ) -> AsyncIterator[list[Record]]:
-        if data_type not in LISTS:
-            raise self.unknown(data_type)
-        params: dict[str, Any] = dict(LISTS[data_type])
-        if since is not None and data_type in SINCE:
-            params["since"] = _timestamp(since)
-        async for page in offset_pages(
-            self.client,
-            f"/{data_type}",
-            params=params,
-            records=key(data_type),
-            limit=PAGE_SIZE,
-        ):
-            yield await self._whole_campaigns(page) if data_type == "campaigns" else page
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def _whole_campaigns(self, page: list[Record]) -> list[Record]:
         """A list leaves out each campaign's goals and sequences; read them one by one."""
         params = {"optional_properties": "goals,sequences"}
-        return [
-            await self.client.get_json(f"/campaigns/{campaign['id']}", params=params)
-            for campaign in page
-        ]
+        async for page in super().read(stream, since):
+            yield [
+                await self.client.get_json(f"/campaigns/{campaign['id']}", params=params)
+                for campaign in page
+            ]
 
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-_FINANCIAL_RETENTION = 365
 
 INTEGRATION = Integration(
     platform=Platform(
@@ -98,68 +159,7 @@ INTEGRATION = Integration(
         category="crm",
         description="Contacts, companies, opportunities, orders and campaigns from your Keap app.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType("tags", "Tags", "Tags and their categories.", Frequency.WEEKLY),
-            DataType("companies", "Companies", "Company records.", Frequency.DAILY),
-            DataType(
-                "contacts",
-                "Contacts",
-                "Contacts with custom fields, lead source and tags.",
-                Frequency.DAILY,
-                depends_on=("companies", "tags"),
-            ),
-            DataType(
-                "opportunities",
-                "Opportunities",
-                "Sales opportunities and their stages.",
-                Frequency.DAILY,
-                depends_on=("contacts",),
-            ),
-            DataType(
-                "notes",
-                "Notes",
-                "Notes recorded on contacts.",
-                Frequency.DAILY,
-                depends_on=("contacts",),
-            ),
-            DataType(
-                "products",
-                "Products",
-                "The product catalogue.",
-                Frequency.WEEKLY,
-                _FINANCIAL_RETENTION,
-            ),
-            DataType(
-                "orders",
-                "Orders",
-                "Orders and their items.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("contacts", "products"),
-            ),
-            DataType(
-                "transactions",
-                "Transactions",
-                "Payments recorded against orders.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("contacts", "orders"),
-            ),
-            DataType(
-                "subscriptions",
-                "Subscriptions",
-                "Recurring product subscriptions.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("contacts", "products"),
-            ),
-            DataType(
-                "campaigns",
-                "Campaigns",
-                "Campaign Builder campaigns and their sequences.",
-                Frequency.WEEKLY,
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     # REST v1; Keap is moving new endpoints to /crm/rest/v2.
     api_base_url="https://api.infusionsoft.com/crm/rest/v1",

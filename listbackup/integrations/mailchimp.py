@@ -14,90 +14,131 @@ refresh means the user revoked the app. ``GET /`` (the API root) names the accou
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
+from listbackup.integrations.base import Integration, OAuthSpec
+from listbackup.integrations.connector import HttpConnector, named
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import key, offset_pages
+from listbackup.integrations.pagination import Offset
+from listbackup.integrations.streams import Parent, Since, Stream, data_types, streams
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 #: Mailchimp's largest ``count``.
 PAGE_SIZE = 1000
-#: Data type -> account-wide collection.
-ENDPOINTS = {
-    "lists": "/lists",
-    "templates": "/templates",
-    "campaigns": "/campaigns",
-    "reports": "/reports",
-    "automations": "/automations",
-}
-#: Data type -> collection under each list (``/lists/{id}/...``).
-PER_LIST = {"members": "members", "merge_fields": "merge-fields", "segments": "segments"}
-#: Oldest first where the collection can sort by creation, so new records land on the last
-#: page instead of shifting the offsets of the pages still to read.
-SORT = {"lists": "date_created", "templates": "date_created", "campaigns": "create_time"}
 _SERVER_PREFIX = re.compile(r"^[a-z]+[0-9]+$")
 
 
-class MailchimpConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self._client: PlatformClient | None = None
+def _total_items(body: Any) -> int | None:
+    total = body.get("total_items")
+    return total if isinstance(total, int) else None
 
-    @property
-    def client(self) -> PlatformClient:
-        """Built on first use, so a bad ``dc`` is refused by check/fetch, before a request."""
-        if self._client is None:
-            dc = server_prefix(self.context.credentials.get("dc"))
-            base_url = self.context.base_url.replace("{dc}", dc)
-            self._client = PlatformClient(replace(self.context, base_url=base_url))
-        return self._client
 
-    async def check(self) -> str | None:
-        root = await self.client.get_json("/")
-        name = root.get("account_name") or root.get("email") or root.get("account_id")
-        return str(name) if name else None
+def _collection(
+    data_type: DataType,
+    path: str,
+    *,
+    sort: str | None = None,
+    since: Since | None = None,
+    parent: Parent | None = None,
+) -> Stream:
+    """A collection under the data type's name, paged by offset to ``total_items``; oldest
+    first where it can ``sort`` by creation, so new records land on the last page instead
+    of shifting the offsets of the pages still to read."""
+    params = {"exclude_fields": f"{data_type.key}._links"}  # hypermedia, not data
+    if sort:
+        params |= {"sort_field": sort, "sort_dir": "ASC"}
+    return Stream(
+        data_type,
+        path,
+        records=data_type.key,
+        paginator=Offset(PAGE_SIZE, limit_param="count", total=_total_items),
+        params=params,
+        since=since,
+        parent=parent,
+    )
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
-    ) -> AsyncIterator[list[Record]]:
-        if data_type in ENDPOINTS:
-            async for page in self._collection(ENDPOINTS[data_type], data_type):
-                yield page
-        elif data_type in PER_LIST:
-            params: dict[str, Any] = {}
-            if data_type == "members" and since is not None:
-                params["since_last_changed"] = _iso(since)
-            async for lists in self._collection("/lists", "lists", fields="lists.id,total_items"):
-                for audience in lists:
-                    url = f"/lists/{audience['id']}/{PER_LIST[data_type]}"
-                    async for page in self._collection(url, data_type, **params):
-                        yield page
-        else:
-            raise self.unknown(data_type)
 
-    def _collection(self, url: str, name: str, **params: Any) -> AsyncIterator[list[Record]]:
-        if "fields" not in params:
-            params["exclude_fields"] = f"{name}._links"  # hypermedia, not data
-        if name in SORT:
-            params |= {"sort_field": SORT[name], "sort_dir": "ASC"}
-        return offset_pages(
-            self.client,
-            url,
-            params=params,
-            records=key(name),
-            limit=PAGE_SIZE,
-            limit_param="count",
-            total=_total_items,
-        )
+#: Per-audience collections walk the audiences' ids first.
+_PER_LIST = Parent("lists", params={"fields": "lists.id,total_items", "exclude_fields": None})
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+STREAMS = streams(
+    _collection(
+        DataType("lists", "Audiences", "Audiences (lists) and their settings.", Frequency.DAILY),
+        "/lists",
+        sort="date_created",
+    ),
+    _collection(
+        DataType(
+            "merge_fields",
+            "Merge fields",
+            "Custom audience fields.",
+            Frequency.WEEKLY,
+            depends_on=("lists",),
+        ),
+        "/lists/{parent}/merge-fields",
+        parent=_PER_LIST,
+    ),
+    _collection(
+        DataType(
+            "members",
+            "Members",
+            "Subscribers of each audience, with tags and status.",
+            Frequency.DAILY,
+            depends_on=("lists", "merge_fields"),
+        ),
+        "/lists/{parent}/members",
+        since=Since("since_last_changed"),
+        parent=_PER_LIST,
+    ),
+    _collection(
+        DataType(
+            "segments",
+            "Segments",
+            "Saved segments and tags of each audience.",
+            Frequency.WEEKLY,
+            depends_on=("lists",),
+        ),
+        "/lists/{parent}/segments",
+        parent=_PER_LIST,
+    ),
+    _collection(
+        DataType("templates", "Templates", "Email templates.", Frequency.WEEKLY),
+        "/templates",
+        sort="date_created",
+    ),
+    _collection(
+        DataType(
+            "campaigns",
+            "Campaigns",
+            "Campaigns with their settings and content.",
+            Frequency.DAILY,
+            depends_on=("lists", "segments", "templates"),
+        ),
+        "/campaigns",
+        sort="create_time",
+    ),
+    _collection(
+        DataType(
+            "reports",
+            "Reports",
+            "Opens, clicks and bounces of sent campaigns.",
+            Frequency.DAILY,
+            depends_on=("campaigns",),
+        ),
+        "/reports",
+    ),
+    _collection(
+        DataType(
+            "automations",
+            "Automations",
+            "Classic automations and their emails.",
+            Frequency.WEEKLY,
+            depends_on=("lists",),
+        ),
+        "/automations",
+    ),
+)
 
 
 def server_prefix(value: str | None) -> str:
@@ -110,14 +151,15 @@ def server_prefix(value: str | None) -> str:
     return dc
 
 
-def _total_items(body: Any) -> int | None:
-    total = body.get("total_items")
-    return total if isinstance(total, int) else None
+class MailchimpConnector(HttpConnector):
+    streams = STREAMS
 
+    def placeholders(self) -> Mapping[str, str]:
+        return {"dc": server_prefix(self.context.credentials.get("dc"))}
 
-def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="seconds")
+    async def check(self) -> str | None:
+        root = await self.client.get_json("/")
+        return named(root.get("account_name"), root.get("email"), root.get("account_id"))
 
 
 INTEGRATION = Integration(
@@ -127,54 +169,7 @@ INTEGRATION = Integration(
         category="email-marketing",
         description="Audiences, subscribers, campaigns and reports from your Mailchimp account.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType(
-                "lists", "Audiences", "Audiences (lists) and their settings.", Frequency.DAILY
-            ),
-            DataType(
-                "merge_fields",
-                "Merge fields",
-                "Custom audience fields.",
-                Frequency.WEEKLY,
-                depends_on=("lists",),
-            ),
-            DataType(
-                "members",
-                "Members",
-                "Subscribers of each audience, with tags and status.",
-                Frequency.DAILY,
-                depends_on=("lists", "merge_fields"),
-            ),
-            DataType(
-                "segments",
-                "Segments",
-                "Saved segments and tags of each audience.",
-                Frequency.WEEKLY,
-                depends_on=("lists",),
-            ),
-            DataType("templates", "Templates", "Email templates.", Frequency.WEEKLY),
-            DataType(
-                "campaigns",
-                "Campaigns",
-                "Campaigns with their settings and content.",
-                Frequency.DAILY,
-                depends_on=("lists", "segments", "templates"),
-            ),
-            DataType(
-                "reports",
-                "Reports",
-                "Opens, clicks and bounces of sent campaigns.",
-                Frequency.DAILY,
-                depends_on=("campaigns",),
-            ),
-            DataType(
-                "automations",
-                "Automations",
-                "Classic automations and their emails.",
-                Frequency.WEEKLY,
-                depends_on=("lists",),
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     # `{dc}` is the account's server prefix (e.g. "us21"): after the code exchange, read `dc`
     # from https://login.mailchimp.com/oauth2/metadata (Authorization: OAuth <token>).

@@ -1,98 +1,215 @@
-"""The pagination styles platforms use, as async generators of pages of records.
+"""The pagination styles platforms use, as strategies a stream declares.
 
-Each yields one page at a time, so memory stays flat however many records there are.
+Each strategy's ``pages`` sends a stream's first request, then the next ones the way its
+platform pages, and yields one page of records at a time, so memory stays flat however
+many records there are. Where a page says so, a stuck cursor or a link already read ends
+the walk rather than looping.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import httpx
 
 from listbackup.integrations.base import Record
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient, json_of
+from listbackup.integrations.http import PlatformClient, Request, json_of
 
+#: The records of a body.
 Extract = Callable[[Any], list[Record]]
-NextCursor = Callable[[Any, list[Record]], str | None]
+#: The next page's cursor as the body (and its records) name it; None at the end. A
+#: mapping sets several query parameters at once (GoHighLevel's startAfterId + startAfter).
+NextCursor = Callable[[Any, list[Record]], str | Mapping[str, Any] | None]
 #: The collection's size as the body tells it, if it does.
 Total = Callable[[Any], int | None]
-#: The next page's URL as the body names it, if there is one.
-NextUrl = Callable[[Any], str | None]
+#: What the body names: the next page's URL, page number or cursor, if there is one.
+UrlOf = Callable[[Any], str | None]
+NextNumber = Callable[[Any], int | None]
+NextBodyCursor = Callable[[Any], str | None]
+_BAD_SHAPE = "The platform answered in a shape this connector does not know."
 
 
-def key(name: str) -> Extract:
-    """Records under ``name`` in the JSON body."""
+def records_at(path: str) -> Extract:
+    """Records under ``path`` in the JSON body (dotted for nested: ``messages.messages``)."""
+    names = path.split(".") if path else []
 
     def extract(body: Any) -> list[Record]:
-        records: list[Record] = body.get(name) or []
-        return records
+        found = body
+        for name in names:
+            if not isinstance(found, dict):
+                raise PlatformRequestFailed(_BAD_SHAPE)
+            found = found.get(name)
+        if found is None:
+            return []
+        if not isinstance(found, list):
+            raise PlatformRequestFailed(_BAD_SHAPE)
+        return found
 
     return extract
 
 
-async def cursor_pages(
-    client: PlatformClient,
-    url: str,
-    *,
-    params: Mapping[str, Any],
-    records: Extract,
-    next_cursor: NextCursor,
-    cursor_param: str,
-) -> AsyncIterator[list[Record]]:
-    """Cursor or page-token pagination: each page names the cursor of the next."""
-    query = dict(params)
-    while True:
-        body = await client.get_json(url, params=query)
-        page = records(body)
+class Paginator(Protocol):
+    """A pagination style: the pages of records one request starts."""
+
+    def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unpaged:
+    """The whole listing comes in one answer."""
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        page = records(json_of(await client.send(request)))
         if page:
             yield page
-        cursor = next_cursor(body, page)
-        if not cursor or not page:
-            return
-        query[cursor_param] = cursor
 
 
-async def offset_pages(
-    client: PlatformClient,
-    url: str,
-    *,
-    params: Mapping[str, Any],
-    records: Extract,
-    limit: int,
-    offset_param: str = "offset",
-    limit_param: str = "limit",
-    total: Total | None = None,
-) -> AsyncIterator[list[Record]]:
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Each page names the next one's cursor (Stripe's last id, HubSpot's ``paging.next.after``,
+    Drive's ``nextPageToken``), sent back as ``param``. A cursor that repeats the one just
+    sent ends the walk."""
+
+    param: str
+    next: NextCursor
+    #: Whether an empty page may still have more after it (Drive); else it is the end.
+    more_after_empty: bool = False
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        query = dict(request.params)
+        while True:
+            body = json_of(await client.send(request, params=query))
+            page = records(body)
+            if page:
+                yield page
+            cursor = self.next(body, page)
+            if not cursor or not (page or self.more_after_empty):
+                return
+            following = {self.param: cursor} if isinstance(cursor, str) else dict(cursor)
+            if all(query.get(name) == value for name, value in following.items()):
+                return  # the platform repeated itself: stop rather than loop
+            query |= following
+
+
+@dataclass(frozen=True, slots=True)
+class Offset:
     """Offset pagination: ask for ``limit`` at a time until a short page; or, when the body
     tells the ``total`` (ActiveCampaign's ``meta.total``, Mailchimp's ``total_items``), until
     that many, so a platform that caps a page below ``limit`` is still read to the end."""
-    offset = 0
-    while True:
-        body = await client.get_json(
-            url, params={**params, limit_param: limit, offset_param: offset}
-        )
-        page = records(body)
-        if page:
+
+    limit: int
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    total: Total | None = None
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        offset = 0
+        while True:
+            query = {**request.params, self.limit_param: self.limit, self.offset_param: offset}
+            body = json_of(await client.send(request, params=query))
+            page = records(body)
+            if page:
+                yield page
+            offset += len(page)
+            known = self.total(body) if self.total is not None else None
+            if not page or (offset >= known if known is not None else len(page) < self.limit):
+                return
+
+
+@dataclass(frozen=True, slots=True)
+class PageNumber:
+    """Numbered pages: ``param`` from ``first`` on, while the body names a later page."""
+
+    next: NextNumber
+    param: str = "page"
+    first: int = 1
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        number = self.first
+        while True:
+            body = json_of(
+                await client.send(request, params={**request.params, self.param: number})
+            )
+            page = records(body)
+            if page:
+                yield page
+            following = self.next(body)
+            if not page or following is None or following <= number:
+                return
+            number = following
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHeader:
+    """RFC 8288 ``Link: <url>; rel="next"`` pagination (Shopify, GitHub...): the next URL
+    carries the first request's filters, so only the first request names them."""
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        first = await client.send(request)
+        async for page in _follow(client, request, first, records, _next_link):
             yield page
-        offset += len(page)
-        known = total(body) if total is not None else None
-        if not page or (offset >= known if known is not None else len(page) < limit):
-            return
 
 
-async def link_header_pages(
-    client: PlatformClient,
-    url: str,
-    *,
-    params: Mapping[str, Any],
-    records: Extract,
-) -> AsyncIterator[list[Record]]:
-    """RFC 8288 ``Link: <url>; rel="next"`` pagination (Shopify, GitHub...)."""
-    first = await client.request("GET", url, params=params)
-    async for page in _follow(client, first, records, _next_link):
-        yield page
+@dataclass(frozen=True, slots=True)
+class NextUrl:
+    """The body names the next page's full URL (Zendesk's incremental ``after_url``); the
+    first request's parameters are not repeated, the URL carries its own query."""
+
+    next: UrlOf
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        first = await client.send(request)
+        async for page in _follow(client, request, first, records, self._next):
+            yield page
+
+    def _next(self, response: httpx.Response) -> str | None:
+        return self.next(json_of(response))
+
+
+@dataclass(frozen=True, slots=True)
+class PostCursor:
+    """RPC-style cursor pagination (Dropbox): POST the request's JSON body, then POST
+    ``{"cursor": ...}`` to ``continue_path`` (the same path if None) while ``next`` names
+    one. An empty page with a new cursor is not the end: such APIs may return one."""
+
+    next: NextBodyCursor
+    continue_path: str | None = None
+
+    async def pages(
+        self, client: PlatformClient, request: Request, records: Extract
+    ) -> AsyncIterator[list[Record]]:
+        response = await client.send(request)
+        following = Request(
+            self.continue_path or request.path, method="POST", headers=request.headers
+        )
+        previous: str | None = None
+        while True:
+            payload = json_of(response)
+            page = records(payload)
+            if page:
+                yield page
+            cursor = self.next(payload)
+            if not cursor or (cursor == previous and not page):
+                return
+            previous = cursor
+            response = await client.send(following, params={}, json={"cursor": cursor})
 
 
 def _next_link(response: httpx.Response) -> str | None:
@@ -100,56 +217,9 @@ def _next_link(response: httpx.Response) -> str | None:
     return link.get("url") if link else None
 
 
-NextBodyCursor = Callable[[Any], str | None]
-
-
-async def post_cursor_pages(
-    client: PlatformClient,
-    url: str,
-    *,
-    body: Mapping[str, Any] | None,
-    records: Extract,
-    next_cursor: NextBodyCursor,
-    continue_url: str | None = None,
-) -> AsyncIterator[list[Record]]:
-    """RPC-style cursor pagination (Dropbox): POST a JSON ``body`` to ``url``, then POST
-    ``{"cursor": ...}`` to ``continue_url`` (``url`` itself if None) while ``next_cursor``
-    names one. An empty page with a cursor is not the end: such APIs may return one."""
-    response = await client.request("POST", url, json=dict(body) if body is not None else None)
-    target = continue_url or url
-    previous: str | None = None
-    while True:
-        payload = json_of(response)
-        page = records(payload)
-        if page:
-            yield page
-        cursor = next_cursor(payload)
-        if not cursor or (cursor == previous and not page):
-            return
-        previous = cursor
-        response = await client.request("POST", target, json={"cursor": cursor})
-
-
-async def next_url_pages(
-    client: PlatformClient,
-    url: str,
-    *,
-    params: Mapping[str, Any],
-    records: Extract,
-    next_url: NextUrl,
-) -> AsyncIterator[list[Record]]:
-    """The body names the next page's full URL (Zendesk's incremental ``after_url``); the
-    first request's ``params`` are not repeated, the URL carries its own query.
-
-    The next URL must stay on the first page's host (credentials never follow a link
-    elsewhere), and a URL already read ends the walk, so a stuck cursor cannot loop."""
-    first = await client.request("GET", url, params=params)
-    async for page in _follow(client, first, records, lambda r: next_url(json_of(r))):
-        yield page
-
-
 async def _follow(
     client: PlatformClient,
+    request: Request,
     response: httpx.Response,
     records: Extract,
     next_of: Callable[[httpx.Response], str | None],
@@ -171,4 +241,4 @@ async def _follow(
         if str(target) in read:
             return
         read.add(str(target))
-        response = await client.request("GET", str(target))
+        response = await client.request("GET", str(target), headers=request.headers)

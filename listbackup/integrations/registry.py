@@ -1,8 +1,9 @@
 """The registry: every platform's integration by slug, and this deployment's settings
-for them (our OAuth apps, URL overrides)."""
+for them (our OAuth apps, URL overrides); it builds the connectors."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -11,37 +12,33 @@ import httpx
 
 from listbackup.config import PlatformSettings
 from listbackup.errors import NotFoundError
-from listbackup.integrations import (
-    activecampaign,
-    demo,
-    dropbox,
-    gohighlevel,
-    google_drive,
-    hubspot,
-    keap,
-    mailchimp,
-    shopify,
-    stripe,
-    zendesk,
-)
-from listbackup.integrations.base import Integration
+from listbackup.integrations.base import Connector, ConnectorContext, Integration, TokenSource
 
-_MODULES = (
-    activecampaign,
-    demo,
-    dropbox,
-    gohighlevel,
-    google_drive,
-    hubspot,
-    keap,
-    mailchimp,
-    shopify,
-    stripe,
-    zendesk,
+#: The platform modules of this package, one line each; each declares an ``INTEGRATION``.
+PLATFORMS = (
+    "activecampaign",
+    "demo",
+    "dropbox",
+    "gohighlevel",
+    "google_drive",
+    "hubspot",
+    "keap",
+    "mailchimp",
+    "shopify",
+    "stripe",
+    "zendesk",
 )
+
+
+def _integration(module: str) -> Integration:
+    found = getattr(importlib.import_module(f"{__package__}.{module}"), "INTEGRATION", None)
+    if not isinstance(found, Integration) or found.connector is None:
+        raise TypeError(f"{module} declares no INTEGRATION with a connector.")
+    return found
+
 
 REGISTRY: Mapping[str, Integration] = MappingProxyType(
-    {module.INTEGRATION.slug: module.INTEGRATION for module in _MODULES}
+    {integration.slug: integration for integration in map(_integration, PLATFORMS)}
 )
 
 
@@ -66,9 +63,25 @@ class Platforms:
     def config(self, slug: str) -> PlatformSettings:
         return self.settings.get(slug, PlatformSettings())
 
-    def base_url(self, integration: Integration, extras: Mapping[str, str]) -> str:
-        url = self.config(integration.slug).api_base_url or integration.api_base_url
-        try:
-            return url.format(**extras)
-        except (KeyError, IndexError):
-            return url
+    def connector(
+        self,
+        integration: Integration,
+        *,
+        credentials: Mapping[str, str],
+        tokens: TokenSource | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> Connector:
+        """A connector for one connection. ``http``, the process's shared client, serves
+        short uses; without it (a backup job's hours of reading) the connector opens a
+        client of its own. Raises a ConnectorError when the credentials cannot work."""
+        assert integration.connector is not None  # noqa: S101 - the registry checks
+        context = ConnectorContext(
+            base_url=self.config(integration.slug).api_base_url or integration.api_base_url,
+            credentials=credentials,
+            tokens=tokens,
+            transport=self.transport,
+            # The shared client cannot reach a test's fake: then the connector's own does.
+            http=http if self.transport is None else None,
+            pace=integration.pace,
+        )
+        return integration.connector(context)

@@ -18,16 +18,16 @@ prefix); ``GET /shop.json`` is the cheapest call and names the shop. A standard 
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from datetime import datetime
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
+from listbackup.integrations.base import Integration, OAuthSpec, Record, TenantParam
+from listbackup.integrations.connector import HttpConnector, named
 from listbackup.integrations.errors import CredentialsRejected
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import key, link_header_pages
+from listbackup.integrations.pagination import LinkHeader
+from listbackup.integrations.streams import Attach, Since, Stream, data_types, iso_seconds, streams
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 PAGE_SIZE = 250
@@ -36,105 +36,186 @@ PAGE_SIZE = 250
 PACE_SECONDS = 0.5
 #: Most location ids one inventory-levels request may name.
 LOCATIONS_PER_REQUEST = 50
-#: Data types read from ``/{data_type}.json``, with the filters each list needs.
-LISTS: dict[str, dict[str, str]] = {
-    "products": {},
-    "custom_collections": {},
-    "smart_collections": {},
-    "customers": {},
-    "orders": {"status": "any"},
-    "draft_orders": {},
-    "price_rules": {},
-}
-SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+_FINANCIAL_RETENTION = 365
+#: The shop, as Shopify sends it in the `shop` parameter: its myshopify domain, never a
+#: custom one. The OAuth flow starts there, and the API is reached there.
+SHOP = TenantParam(
+    "shop",
+    re.compile(r"^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$"),
+    "Enter the shop's myshopify.com domain, e.g. acme.myshopify.com.",
+)
+LINKS = LinkHeader()
+_UPDATED_AT_MIN = Since("updated_at_min", iso_seconds)
 
 
-class ShopifyConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        base_url = context.base_url
-        if "{shop}" in base_url:
-            shop = context.credentials.get("shop", "").strip().lower()
-            if not SHOP_DOMAIN.fullmatch(shop):
-                raise CredentialsRejected(
-                    "The Shopify connection does not name its myshopify.com shop; reconnect it."
-                )
-            base_url = base_url.replace("{shop}", shop)
-        self.client = PlatformClient(
-            dataclasses.replace(context, base_url=base_url),
-            token_header="X-Shopify-Access-Token",
-            token_prefix="",
+def _list(data_type: DataType, **filters: str) -> Stream:
+    """``/{data type}.json``, its records under its name, filtered by last update."""
+    return Stream(
+        data_type,
+        f"/{data_type.key}.json",
+        records=data_type.key,
+        paginator=LINKS,
+        params={"limit": PAGE_SIZE, **filters},
+        since=_UPDATED_AT_MIN,
+    )
+
+
+STREAMS = streams(
+    _list(
+        DataType(
+            "products", "Products", "Products with their variants and images.", Frequency.DAILY
         )
+    ),
+    _list(
+        DataType(
+            "custom_collections",
+            "Custom collections",
+            "Hand-picked collections.",
+            Frequency.WEEKLY,
+            depends_on=("products",),
+        )
+    ),
+    _list(
+        DataType(
+            "smart_collections",
+            "Smart collections",
+            "Rule-based collections.",
+            Frequency.WEEKLY,
+            depends_on=("products",),
+        )
+    ),
+    _list(DataType("customers", "Customers", "Customer records and addresses.", Frequency.DAILY)),
+    _list(
+        DataType(
+            "orders",
+            "Orders",
+            "Orders with line items, fulfillments and refunds.",
+            Frequency.DAILY,
+            _FINANCIAL_RETENTION,
+            depends_on=("customers", "products"),
+        ),
+        status="any",  # the default leaves out closed and cancelled ones
+    ),
+    # Read by ShopifyConnector._transactions: per order of the orders ``since`` selects.
+    Stream(
+        DataType(
+            "transactions",
+            "Transactions",
+            "Payment transactions on each order.",
+            Frequency.DAILY,
+            _FINANCIAL_RETENTION,
+            depends_on=("orders",),
+        ),
+        "/orders/{parent}/transactions.json",
+        records="transactions",
+        paginator=LINKS,
+    ),
+    _list(
+        DataType(
+            "draft_orders",
+            "Draft orders",
+            "Orders created by staff, not yet paid.",
+            Frequency.DAILY,
+            _FINANCIAL_RETENTION,
+            depends_on=("customers", "products"),
+        )
+    ),
+    # No filter and no paging: they come whole.
+    Stream(
+        DataType(
+            "locations", "Locations", "Stores and warehouses that hold stock.", Frequency.WEEKLY
+        ),
+        "/locations.json",
+        records="locations",
+        paginator=LINKS,
+    ),
+    # Read by ShopifyConnector._inventory_levels: per 50 locations.
+    replace(
+        _list(
+            DataType(
+                "inventory_levels",
+                "Inventory levels",
+                "Stock of each item per location.",
+                Frequency.DAILY,
+                depends_on=("products", "locations"),
+            )
+        ),
+        id=("inventory_item_id", "location_id"),
+    ),
+    replace(
+        _list(
+            DataType(
+                "price_rules",
+                "Price rules",
+                "Discounts and their discount codes.",
+                Frequency.WEEKLY,
+            )
+        ),
+        attach=Attach(
+            "discount_codes",
+            "/price_rules/{parent}/discount_codes.json",
+            records="discount_codes",
+            paginator=LINKS,
+            params={"limit": PAGE_SIZE},
+        ),
+    ),
+)
+
+
+class ShopifyConnector(HttpConnector):
+    streams = STREAMS
+    # The token goes in its own header, with no scheme before it.
+    token_header, token_prefix = "X-Shopify-Access-Token", ""
+
+    def placeholders(self) -> Mapping[str, str]:
+        shop = SHOP.clean(self.context.credentials.get("shop"))
+        if shop is None:
+            raise CredentialsRejected(
+                "The Shopify connection does not name its myshopify.com shop; reconnect it."
+            )
+        return {"shop": shop}
 
     async def check(self) -> str | None:
         shop = (await self.client.get_json("/shop.json")).get("shop") or {}
-        name = shop.get("name") or shop.get("myshopify_domain")
-        return str(name) if name else None
+        return named(shop.get("name"), shop.get("myshopify_domain"))
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
+    def read(self, stream: Stream, since: datetime | None) -> AsyncIterator[list[Record]]:
+        if stream.key == "transactions":
+            return self._transactions(stream, since)
+        if stream.key == "inventory_levels":
+            return self._inventory_levels(stream, since)
+        return super().read(stream, since)
+
+    async def _transactions(
+        self, stream: Stream, since: datetime | None
     ) -> AsyncIterator[list[Record]]:
-        pages: AsyncIterator[list[Record]]
-        if data_type in LISTS:
-            pages = self._pages(data_type, _params(since, **LISTS[data_type]))
-        elif data_type == "locations":
-            pages = self._pages("locations", {})
-        elif data_type == "inventory_levels":
-            pages = self._inventory_levels(since)
-        elif data_type == "transactions":
-            pages = self._transactions(since)
-        else:
-            raise self.unknown(data_type)
-        async for page in pages:
-            yield await self._with_discount_codes(page) if data_type == "price_rules" else page
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    def _pages(self, resource: str, params: dict[str, Any]) -> AsyncIterator[list[Record]]:
-        """``/{resource}.json``, its records under the resource's last path segment."""
-        return link_header_pages(
-            self.client,
-            f"/{resource}.json",
-            params=params,
-            records=key(resource.rsplit("/", 1)[-1]),
-        )
-
-    async def _all(self, resource: str, params: dict[str, Any]) -> list[Record]:
-        return [record async for page in self._pages(resource, params) for record in page]
-
-    async def _transactions(self, since: datetime | None) -> AsyncIterator[list[Record]]:
-        orders = self._pages("orders", _params(since, status="any", fields="id"))
-        async for page in orders:
+        """Transactions have no list of their own: a page of them per page of orders."""
+        orders = self.streams["orders"]
+        async for page in self.pages(
+            replace(orders, params={**orders.params, "fields": "id"}), since
+        ):
             transactions: list[Record] = []
             for order in page:
-                transactions += await self._all(f"orders/{order['id']}/transactions", {})
+                transactions += await self._all(self.pages(stream, parent=order["id"]))
             if transactions:
                 yield transactions
 
-    async def _inventory_levels(self, since: datetime | None) -> AsyncIterator[list[Record]]:
-        ids = [str(location["id"]) for location in await self._all("locations", {})]
+    async def _inventory_levels(
+        self, stream: Stream, since: datetime | None
+    ) -> AsyncIterator[list[Record]]:
+        locations = await self._all(self.pages(self.streams["locations"]))
+        ids = [str(location["id"]) for location in locations]
         for start in range(0, len(ids), LOCATIONS_PER_REQUEST):
             chunk = ",".join(ids[start : start + LOCATIONS_PER_REQUEST])
-            async for page in self._pages("inventory_levels", _params(since, location_ids=chunk)):
+            async for page in self.pages(
+                replace(stream, params={**stream.params, "location_ids": chunk}), since
+            ):
                 yield page
 
-    async def _with_discount_codes(self, rules: list[Record]) -> list[Record]:
-        with_codes = []
-        for rule in rules:
-            codes = await self._all(f"price_rules/{rule['id']}/discount_codes", _params(None))
-            with_codes.append({**rule, "discount_codes": codes})
-        return with_codes
+    @staticmethod
+    async def _all(pages: AsyncIterator[list[Record]]) -> list[Record]:
+        return [record async for page in pages for record in page]
 
-
-def _params(since: datetime | None, **filters: str) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": PAGE_SIZE, **filters}
-    if since is not None:
-        params["updated_at_min"] = since.astimezone(UTC).isoformat(timespec="seconds")
-    return params
-
-
-_FINANCIAL_RETENTION = 365
 
 INTEGRATION = Integration(
     platform=Platform(
@@ -143,66 +224,7 @@ INTEGRATION = Integration(
         category="ecommerce",
         description="Orders, customers, products and inventory from your Shopify store.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType(
-                "products", "Products", "Products with their variants and images.", Frequency.DAILY
-            ),
-            DataType(
-                "custom_collections",
-                "Custom collections",
-                "Hand-picked collections.",
-                Frequency.WEEKLY,
-                depends_on=("products",),
-            ),
-            DataType(
-                "smart_collections",
-                "Smart collections",
-                "Rule-based collections.",
-                Frequency.WEEKLY,
-                depends_on=("products",),
-            ),
-            DataType("customers", "Customers", "Customer records and addresses.", Frequency.DAILY),
-            DataType(
-                "orders",
-                "Orders",
-                "Orders with line items, fulfillments and refunds.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("customers", "products"),
-            ),
-            DataType(
-                "transactions",
-                "Transactions",
-                "Payment transactions on each order.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("orders",),
-            ),
-            DataType(
-                "draft_orders",
-                "Draft orders",
-                "Orders created by staff, not yet paid.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("customers", "products"),
-            ),
-            DataType(
-                "locations", "Locations", "Stores and warehouses that hold stock.", Frequency.WEEKLY
-            ),
-            DataType(
-                "inventory_levels",
-                "Inventory levels",
-                "Stock of each item per location.",
-                Frequency.DAILY,
-                depends_on=("products", "locations"),
-            ),
-            DataType(
-                "price_rules",
-                "Price rules",
-                "Discounts and their discount codes.",
-                Frequency.WEEKLY,
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     # `{shop}` (here and in the OAuth URLs) is the shop's full myshopify domain, e.g.
     # "example.myshopify.com", as Shopify sends it in the `shop` parameter; never a custom domain.
@@ -227,6 +249,7 @@ INTEGRATION = Integration(
             "read_price_rules",
         ),
         scope_separator=",",
+        tenant=SHOP,
     ),
     connector=ShopifyConnector,
     pace=PACE_SECONDS,

@@ -8,70 +8,79 @@ as a Bearer token; ``GET /v1/account`` is the cheapest authenticated call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
-from listbackup.integrations.base import Connector, ConnectorContext, Integration, OAuthSpec, Record
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import cursor_pages, key
+from listbackup.integrations.base import Integration, OAuthSpec, Record
+from listbackup.integrations.connector import HttpConnector, named
+from listbackup.integrations.pagination import Cursor
+from listbackup.integrations.streams import Since, Stream, data_types, epoch_seconds, streams
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
 
 PAGE_SIZE = 100
-#: Data type -> list endpoint.
-ENDPOINTS = {
-    "customers": "/customers",
-    "products": "/products",
-    "prices": "/prices",
-    "charges": "/charges",
-    "invoices": "/invoices",
-    "subscriptions": "/subscriptions",
-    "refunds": "/refunds",
-    "payouts": "/payouts",
-}
+_FINANCIAL_RETENTION = 365
 
 
-class StripeConnector(Connector):
-    def __init__(self, context: ConnectorContext) -> None:
-        super().__init__(context)
-        self.client = PlatformClient(context, headers={"Stripe-Version": "2024-06-20"})
+def _after_last(body: Any, page: list[Record]) -> str | None:
+    return str(page[-1]["id"]) if body.get("has_more") and page else None
+
+
+def _list(data_type: DataType, path: str, **params: str) -> Stream:
+    """A Stripe list: ``data`` paged by the last id, filtered by creation time."""
+    return Stream(
+        data_type,
+        path,
+        records="data",
+        paginator=Cursor("starting_after", _after_last),
+        params={"limit": PAGE_SIZE, **params},
+        since=Since("created[gte]", epoch_seconds),
+    )
+
+
+def _financial(key: str, name: str, description: str, *depends_on: str) -> DataType:
+    return DataType(
+        key, name, description, Frequency.DAILY, _FINANCIAL_RETENTION, depends_on=depends_on
+    )
+
+
+STREAMS = streams(
+    _list(_financial("customers", "Customers", "Customer records."), "/customers"),
+    _list(_financial("products", "Products", "The product catalogue."), "/products"),
+    _list(_financial("prices", "Prices", "Prices attached to products.", "products"), "/prices"),
+    _list(_financial("charges", "Charges", "Card and bank charges.", "customers"), "/charges"),
+    _list(
+        _financial("invoices", "Invoices", "Invoices and their line items.", "customers"),
+        "/invoices",
+    ),
+    _list(
+        _financial(
+            "subscriptions", "Subscriptions", "Recurring subscriptions.", "customers", "prices"
+        ),
+        "/subscriptions",
+        status="all",  # the default leaves out canceled ones
+    ),
+    _list(_financial("refunds", "Refunds", "Refunds of charges.", "charges"), "/refunds"),
+    _list(
+        DataType(
+            "payouts",
+            "Payouts",
+            "Transfers to your bank account.",
+            Frequency.WEEKLY,
+            _FINANCIAL_RETENTION,
+        ),
+        "/payouts",
+    ),
+)
+
+
+class StripeConnector(HttpConnector):
+    streams = STREAMS
+    headers = {"Stripe-Version": "2024-06-20"}
 
     async def check(self) -> str | None:
         account = await self.client.get_json("/account")
         profile = account.get("business_profile") or {}
-        name = profile.get("name") or account.get("email") or account.get("id")
-        return str(name) if name else None
+        return named(profile.get("name"), account.get("email"), account.get("id"))
 
-    async def fetch(
-        self, data_type: str, *, since: datetime | None = None
-    ) -> AsyncIterator[list[Record]]:
-        endpoint = ENDPOINTS.get(data_type)
-        if endpoint is None:
-            raise self.unknown(data_type)
-        params: dict[str, Any] = {"limit": PAGE_SIZE}
-        if data_type == "subscriptions":
-            params["status"] = "all"  # the default leaves out canceled ones
-        if since is not None:
-            params["created[gte]"] = int(since.timestamp())
-        async for page in cursor_pages(
-            self.client,
-            endpoint,
-            params=params,
-            records=key("data"),
-            next_cursor=_next,
-            cursor_param="starting_after",
-        ):
-            yield page
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-def _next(body: Any, page: list[Record]) -> str | None:
-    return str(page[-1]["id"]) if body.get("has_more") and page else None
-
-
-_FINANCIAL_RETENTION = 365
 
 INTEGRATION = Integration(
     platform=Platform(
@@ -80,65 +89,7 @@ INTEGRATION = Integration(
         category="payments",
         description="Customers, payments, invoices and subscriptions from your Stripe account.",
         auth_type=AuthType.OAUTH2,
-        data_types=(
-            DataType(
-                "customers", "Customers", "Customer records.", Frequency.DAILY, _FINANCIAL_RETENTION
-            ),
-            DataType(
-                "products",
-                "Products",
-                "The product catalogue.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-            ),
-            DataType(
-                "prices",
-                "Prices",
-                "Prices attached to products.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("products",),
-            ),
-            DataType(
-                "charges",
-                "Charges",
-                "Card and bank charges.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("customers",),
-            ),
-            DataType(
-                "invoices",
-                "Invoices",
-                "Invoices and their line items.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("customers",),
-            ),
-            DataType(
-                "subscriptions",
-                "Subscriptions",
-                "Recurring subscriptions.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("customers", "prices"),
-            ),
-            DataType(
-                "refunds",
-                "Refunds",
-                "Refunds of charges.",
-                Frequency.DAILY,
-                _FINANCIAL_RETENTION,
-                depends_on=("charges",),
-            ),
-            DataType(
-                "payouts",
-                "Payouts",
-                "Transfers to your bank account.",
-                Frequency.WEEKLY,
-                _FINANCIAL_RETENTION,
-            ),
-        ),
+        data_types=data_types(STREAMS),
     ),
     api_base_url="https://api.stripe.com/v1",
     docs_url="https://docs.stripe.com/api",

@@ -15,7 +15,7 @@ from typing import Any
 
 from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, ConflictError, NotFoundError
-from listbackup.integrations.base import Connector, ConnectorContext, Integration
+from listbackup.integrations.base import Connector, Integration
 from listbackup.integrations.errors import (
     ConnectorError,
     CredentialsRejected,
@@ -103,17 +103,15 @@ def check_credentials(integration: Integration, given: object) -> dict[str, str]
 
 async def _verify(deps: Deps, integration: Integration, secret: Mapping[str, str]) -> str | None:
     """The connector's cheapest call; bad credentials become BAD_USER_INPUT."""
-    connector: Connector | None = None
     try:
-        connector = _api_key_connector(deps, integration, secret)
-        return await connector.check()
+        async with deps.platforms.connector(
+            integration, credentials=secret, http=deps.http
+        ) as connector:
+            return await connector.check()
     except PlatformUnavailable as exc:
         raise BadUserInputError(exc.message, reason="PLATFORM_UNREACHABLE") from None
     except ConnectorError as exc:
         raise BadUserInputError(exc.message, reason="INVALID_CREDENTIALS") from None
-    finally:
-        if connector is not None:
-            await connector.aclose()
 
 
 async def create_api_key(
@@ -171,38 +169,28 @@ def connection_name(name: str | None) -> str:
     return cleaned
 
 
-def _api_key_connector(
-    deps: Deps, integration: Integration, secret: Mapping[str, str]
+async def connector_for(
+    deps: Deps, *, connection: Connection, shared_http: bool = False
 ) -> Connector:
-    assert integration.connector is not None  # noqa: S101 - every registry entry has one
-    context = ConnectorContext(
-        base_url=deps.platforms.base_url(integration, secret),
-        credentials=secret,
-        transport=deps.platforms.transport,
-        pace=integration.pace,
-    )
-    return integration.connector(context)
-
-
-async def connector_for(deps: Deps, *, connection: Connection) -> Connector:
     """A connector for a stored connection: API keys opened from the vault, OAuth tokens
-    through a token source that refreshes them under the connection's lock."""
+    through a token source that refreshes them under the connection's lock. It opens an
+    HTTP client of its own (a backup job reads for hours), unless ``shared_http``: a short
+    use, such as a test of the connection, borrows the process's client. Close it (``async
+    with``). Raises a ConnectorError when the stored credentials cannot work at all."""
     integration = deps.platforms.integration(connection.platform)
-    assert integration.connector is not None  # noqa: S101
     secret = await deps.store.vault.open(
         account_id=connection.account_id, connection_id=connection.id
     )
+    http = deps.http if shared_http else None
     if connection.auth_type is AuthType.API_KEY:
-        return _api_key_connector(deps, integration, secret)
+        return deps.platforms.connector(integration, credentials=secret, http=http)
     extras = {k: str(v) for k, v in (secret.get("extras") or {}).items()}
-    context = ConnectorContext(
-        base_url=deps.platforms.base_url(integration, extras),
+    return deps.platforms.connector(
+        integration,
         credentials=extras,
         tokens=tokens.VaultTokens(deps, connection=connection),
-        transport=deps.platforms.transport,
-        pace=integration.pace,
+        http=http,
     )
-    return integration.connector(context)
 
 
 async def test(deps: Deps, *, principal: Principal, connection_id: str) -> TestResult:
@@ -210,11 +198,8 @@ async def test(deps: Deps, *, principal: Principal, connection_id: str) -> TestR
     connection = await manageable(deps, principal=principal, connection_id=connection_id)
     status, message, external = ConnectionStatus.ACTIVE, None, connection.external_account
     try:
-        connector = await connector_for(deps, connection=connection)
-        try:
+        async with await connector_for(deps, connection=connection, shared_http=True) as connector:
             external = await connector.check() or external
-        finally:
-            await connector.aclose()
     except CredentialsRejected as exc:
         # An OAuth grant the platform no longer honours needs a reconnect.
         oauth = connection.auth_type is AuthType.OAUTH2

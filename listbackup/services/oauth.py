@@ -16,18 +16,16 @@ the attacker's tenant (OAuth login CSRF): the attacker's state is not theirs to 
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 import httpx
 
 from listbackup.deps import Deps
 from listbackup.errors import BadUserInputError, DomainError
 from listbackup.integrations import oauth
-from listbackup.integrations.base import ConnectorContext, FixedToken, Integration
+from listbackup.integrations.base import FixedToken, Integration
 from listbackup.integrations.errors import ConnectorError
 from listbackup.models.accounts import Permission
 from listbackup.models.connections import Connection, ConnectionStatus
@@ -43,7 +41,6 @@ log = logging.getLogger(__name__)
 STATE_LIFETIME_SECONDS = 600
 MAX_STATE_LENGTH = 200
 MAX_CODE_LENGTH = 4096
-_SHOP = re.compile(r"^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +68,22 @@ def _oauth_integration(deps: Deps, slug: str) -> Integration:
     return integration
 
 
-def _shop(integration: Integration, shop: str | None) -> dict[str, str]:
-    """Placeholders of per-tenant providers (Shopify's shop domain)."""
-    if "{shop}" not in integration.oauth.authorize_url + integration.api_base_url:  # type: ignore[union-attr]
-        return {}
-    domain = (shop or "").strip().lower().removeprefix("https://").rstrip("/")
-    if not _SHOP.fullmatch(domain):
-        raise BadUserInputError(
-            "Enter the shop's myshopify.com domain, e.g. acme.myshopify.com.",
-            field="shopDomain",
-        )
-    return {"shop": domain}
+def _tenant(integration: Integration, given: str | None) -> str | None:
+    """The tenant a per-tenant provider's URLs name (Shopify's shop domain), checked as
+    its OAuth spec says; None for the other providers."""
+    tenant = integration.oauth.tenant if integration.oauth else None
+    if tenant is None:
+        return None
+    value = tenant.clean(given)
+    if value is None:
+        raise BadUserInputError(tenant.hint, field="shopDomain")
+    return value
+
+
+def _placeholders(integration: Integration, value: str | None) -> dict[str, str]:
+    """A stored tenant value as the placeholders of the provider's URLs."""
+    tenant = integration.oauth.tenant if integration.oauth else None
+    return {tenant.name: value} if tenant is not None and value else {}
 
 
 async def start(
@@ -100,7 +102,7 @@ async def start(
     )
     integration = _oauth_integration(deps, platform_slug)
     assert integration.oauth is not None  # noqa: S101 - checked above
-    placeholders = _shop(integration, shop)
+    tenant = _tenant(integration, shop)
     state = oauth.new_state()
     verifier = oauth.new_verifier() if integration.oauth.pkce else None
     await deps.store.oauth_states.put(
@@ -112,7 +114,7 @@ async def start(
             expires_at=int(now.timestamp()) + STATE_LIFETIME_SECONDS,
             code_verifier=verifier,
             name=connection_name(name) if name else None,
-            shop=placeholders.get("shop"),
+            shop=tenant,
             connection_id=connection_id,
         )
     )
@@ -122,13 +124,15 @@ async def start(
         redirect_uri=redirect_uri(deps.settings.public_url, integration.slug),
         state=state,
         verifier=verifier,
-        placeholders=placeholders,
+        placeholders=_placeholders(integration, tenant),
     )
     return OAuthStart(authorization_url=url, state=state)
 
 
 async def reconnect(deps: Deps, *, principal: Principal, connection_id: str) -> OAuthStart:
     connection = await manageable(deps, principal=principal, connection_id=connection_id)
+    integration = deps.platforms.integration(connection.platform)
+    tenant = integration.oauth.tenant if integration.oauth else None
     extras: dict[str, str] = {}
     if connection.auth_type is AuthType.OAUTH2:
         secret = await deps.store.vault.open(
@@ -141,7 +145,7 @@ async def reconnect(deps: Deps, *, principal: Principal, connection_id: str) -> 
         account_id=connection.account_id,
         platform_slug=connection.platform,
         name=connection.name,
-        shop=extras.get("shop"),
+        shop=extras.get(tenant.name) if tenant else None,
         connection_id=connection.id,
     )
 
@@ -185,7 +189,7 @@ async def complete(deps: Deps, *, principal: Principal, state: str, code: str) -
     )
     integration = _oauth_integration(deps, taken.platform)
     assert integration.oauth is not None  # noqa: S101
-    placeholders = {"shop": taken.shop} if taken.shop else {}
+    placeholders = _placeholders(integration, taken.shop)
     try:
         async with httpx.AsyncClient(transport=deps.platforms.transport) as http:
             token = await oauth.exchange_code(
@@ -205,7 +209,7 @@ async def complete(deps: Deps, *, principal: Principal, state: str, code: str) -
         )
         raise BadUserInputError(exc.message, reason="TOKEN_EXCHANGE_FAILED") from None
     expires = expiry(token, now)
-    extras = {**placeholders, **_provider_extras(token)}
+    extras = {**placeholders, **integration.oauth.extras_of(token)}
     secret = {
         "accessToken": token["access_token"],
         "refreshToken": token.get("refresh_token"),
@@ -269,31 +273,16 @@ async def _reconnected(
     )
 
 
-def _provider_extras(token: dict[str, Any]) -> dict[str, str]:
-    """Non-secret facts some providers return with the token and connectors need."""
-    keep = {"locationId": "locationId", "companyId": "companyId", "hub_id": "hubId"}
-    return {ours: str(token[theirs]) for theirs, ours in keep.items() if token.get(theirs)}
-
-
 async def _external_account(
     deps: Deps, integration: Integration, access_token: str, extras: dict[str, str]
 ) -> str | None:
     """The account's name at the provider, when the connector can tell; best effort."""
-    if integration.connector is None:
-        return None
-
-    connector = integration.connector(
-        ConnectorContext(
-            base_url=deps.platforms.base_url(integration, extras),
-            credentials=extras,
-            tokens=FixedToken(access_token),
-            transport=deps.platforms.transport,
-        )
-    )
     try:
-        return await connector.check()
+        # Inside the try: a connector refuses credentials it cannot work with when built.
+        async with deps.platforms.connector(
+            integration, credentials=extras, tokens=FixedToken(access_token), http=deps.http
+        ) as connector:
+            return await connector.check()
     except (ConnectorError, DomainError) as exc:
         log.warning("%s: could not read the connected account's name: %s", integration.slug, exc)
         return None
-    finally:
-        await connector.aclose()

@@ -55,6 +55,20 @@ class StaticTokens(TokenSource):
         return self.current
 
 
+@dataclass
+class Fake:
+    """A platform's fake as the shared tests (test_contract.py) drive it. Each
+    ``tests/integrations/test_<module>.py`` offers one as ``platform_fake(accepts=...)``: its fake
+    serving at least one record of every data type, accepting the OAuth token ``accepts``."""
+
+    #: A connector to the fake; OAuth platforms read their token from ``tokens``.
+    connect: Callable[[TokenSource], Connector]
+    #: Every request the fake answered (None for a platform with no HTTP, the demo).
+    api: FakeApi | None = None
+    #: A data type read across several pages, for the shared token scenarios.
+    sample: str = ""
+
+
 async def collect(connector: Connector, data_type: str, **kwargs: object) -> list[list[Record]]:
     """Every page the connector yields for ``data_type``."""
     pages = [page async for page in connector.fetch(data_type, **kwargs)]  # type: ignore[arg-type]

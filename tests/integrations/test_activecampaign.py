@@ -9,13 +9,26 @@ import pytest
 
 from listbackup.integrations.activecampaign import INTEGRATION, ActiveCampaignConnector
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
-from tests.integrations.fakes import FakeApi, Sleeps, collect, context, too_many_requests
+from tests.integrations.fakes import Fake, FakeApi, Sleeps, collect, context, too_many_requests
 
 BASE = INTEGRATION.api_base_url  # {api_url}/api/3
 CREDENTIALS = {"apiUrl": "https://acme.api-us1.com", "apiKey": "key-1"}
 DEALS = [{"id": str(n), "title": f"Deal {n}"} for n in range(1, 251)]
 CONTACTS = [{"id": str(n), "email": f"c{n}@example.test"} for n in range(1, 461, 2)]
 TAGS = [{"id": str(n), "tag": f"tag-{n}"} for n in range(1, 46)]
+#: The offset-paged collections, by path: records of each.
+COLLECTIONS = {
+    f"/{name}": (name, [{"id": str(n)} for n in (1, 2)])
+    for name in (
+        "fields",
+        "lists",
+        "accounts",
+        "dealGroups",
+        "dealStages",
+        "campaigns",
+        "automations",
+    )
+} | {"/deals": ("deals", DEALS), "/tags": ("tags", TAGS)}
 
 
 def activecampaign_api(*, throttle_once: bool = True, cap: int = 100) -> FakeApi:
@@ -41,7 +54,7 @@ def activecampaign_api(*, throttle_once: bool = True, cap: int = 100) -> FakeApi
             return httpx.Response(
                 200, json={"contacts": rest[:limit], "meta": {"total": str(len(rest))}}
             )
-        name, items = {"/deals": ("deals", DEALS), "/tags": ("tags", TAGS)}[path]
+        name, items = COLLECTIONS[path]
         offset = int(params["offset"])
         return httpx.Response(
             200, json={name: items[offset : offset + limit], "meta": {"total": str(len(items))}}
@@ -54,6 +67,12 @@ def connector(
     api: FakeApi, *, credentials: dict[str, str] = CREDENTIALS, sleeps: Sleeps | None = None
 ) -> ActiveCampaignConnector:
     return ActiveCampaignConnector(context(api, BASE, credentials=credentials, sleeps=sleeps))
+
+
+def platform_fake(accepts: str = "") -> Fake:
+    """An API-key platform: ``accepts`` is for OAuth ones."""
+    api = activecampaign_api(throttle_once=False)
+    return Fake(lambda tokens: connector(api), api)
 
 
 async def test_every_deal_once_in_order_through_a_429() -> None:
@@ -107,14 +126,6 @@ async def test_since_filters_contacts_and_deals_by_update_time() -> None:
     assert by_path["/api/3/contacts"]["filters[updated_after]"] == "2026-01-01T00:00:00+00:00"
     assert by_path["/api/3/deals"]["filters[updated_after]"] == "2026-01-01T00:00:00+00:00"
     assert "filters[updated_after]" not in by_path["/api/3/tags"]
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    api = activecampaign_api()
-
-    with pytest.raises(PlatformRequestFailed, match="not a data type"):
-        await collect(connector(api), "subscribers")
-    assert api.requests == []
 
 
 async def test_a_refused_key_is_credentials_rejected() -> None:

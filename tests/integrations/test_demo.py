@@ -9,10 +9,16 @@ import pytest
 from listbackup.integrations.base import ConnectorContext
 from listbackup.integrations.demo import DemoConnector
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from tests.integrations.fakes import Fake
 
 
 def demo(**credentials: str) -> DemoConnector:
     return DemoConnector(ConnectorContext(base_url="demo://local", credentials=credentials))
+
+
+def platform_fake(accepts: str = "") -> Fake:
+    """No HTTP: the demo generates its records."""
+    return Fake(lambda tokens: demo(apiKey="k", recordsPerType="150"))
 
 
 async def records(connector: DemoConnector, data_type: str, **kwargs: object) -> list[dict]:  # type: ignore[type-arg]

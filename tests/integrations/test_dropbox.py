@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from listbackup.integrations.dropbox import INTEGRATION, LIST_LIMIT, DropboxConnector
-from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from listbackup.integrations.base import TokenSource
+from listbackup.integrations.dropbox import LIST_LIMIT, DropboxConnector
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -126,9 +127,14 @@ def _slice(
 
 
 def connector(
-    api: FakeApi, *, sleeps: Sleeps | None = None, tokens: StaticTokens | None = None
+    api: FakeApi, *, sleeps: Sleeps | None = None, tokens: TokenSource | None = None
 ) -> DropboxConnector:
     return DropboxConnector(context(api, BASE, tokens=tokens or StaticTokens(), sleeps=sleeps))
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    api = dropbox_api(accepts=accepts, throttle_once=False)
+    return Fake(lambda tokens: connector(api, tokens=tokens), api, "file_requests")
 
 
 async def test_every_file_once_in_order_through_a_429_and_an_empty_page() -> None:
@@ -190,29 +196,3 @@ async def test_cursor_listings_yield_everything_once(
 
     assert [r["id"] for page in pages for r in page] == [r["id"] for r in expected]
     assert len(pages) >= 3
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    with pytest.raises(PlatformRequestFailed):
-        await collect(connector(dropbox_api()), "photos")
-
-
-async def test_a_401_refreshes_the_token_once_and_goes_on() -> None:
-    tokens = StaticTokens()  # hands out token-1, then token-2 on refresh
-
-    pages = await collect(connector(dropbox_api(accepts="token-2"), tokens=tokens), "file_requests")
-
-    assert sum(len(p) for p in pages) == len(REQUESTS)
-    assert tokens.refreshes == 1
-
-
-async def test_a_second_401_is_credentials_rejected() -> None:
-    tokens = StaticTokens()
-
-    with pytest.raises(CredentialsRejected):
-        await collect(connector(dropbox_api(accepts="never"), tokens=tokens), "files")
-    assert tokens.refreshes == 1
-
-
-def test_the_integration_names_its_connector() -> None:
-    assert INTEGRATION.connector is DropboxConnector

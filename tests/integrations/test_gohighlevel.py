@@ -9,15 +9,16 @@ import httpx
 import pytest
 
 from listbackup.integrations import gohighlevel
-from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from listbackup.integrations.base import TokenSource
+from listbackup.integrations.errors import CredentialsRejected
 from listbackup.integrations.gohighlevel import (
     CALENDARS_VERSION,
     HISTORY_START,
-    INTEGRATION,
     VERSION,
     GoHighLevelConnector,
 )
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -187,7 +188,7 @@ def connector(
     fake: FakeLeadConnector,
     *,
     sleeps: Sleeps | None = None,
-    tokens: StaticTokens | None = None,
+    tokens: TokenSource | None = None,
     credentials: dict[str, str] | None = None,
 ) -> GoHighLevelConnector:
     return GoHighLevelConnector(
@@ -199,6 +200,11 @@ def connector(
             sleeps=sleeps,
         )
     )
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    ghl = FakeLeadConnector(accepts=accepts, throttle_once=False)
+    return Fake(lambda tokens: connector(ghl, tokens=tokens), ghl.api, "contacts")
 
 
 def ids(pages: list[list[Item]]) -> list[str]:
@@ -340,33 +346,6 @@ async def test_check_names_the_location() -> None:
 async def test_a_connection_without_a_location_must_be_reconnected() -> None:
     with pytest.raises(CredentialsRejected):
         await collect(connector(FakeLeadConnector(), credentials={}), "contacts")
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    with pytest.raises(PlatformRequestFailed):
-        await collect(connector(FakeLeadConnector()), "invoices")
-
-
-async def test_a_401_refreshes_the_token_once_and_goes_on() -> None:
-    tokens = StaticTokens()
-    fake = FakeLeadConnector(accepts="token-2", throttle_once=False)
-
-    pages = await collect(connector(fake, tokens=tokens), "contacts")
-
-    assert len(ids(pages)) == len(CONTACTS)
-    assert tokens.refreshes == 1
-
-
-async def test_a_second_401_is_credentials_rejected() -> None:
-    tokens = StaticTokens()
-
-    with pytest.raises(CredentialsRejected):
-        await collect(connector(FakeLeadConnector(accepts="never"), tokens=tokens), "contacts")
-    assert tokens.refreshes == 1
-
-
-def test_the_integration_names_its_connector() -> None:
-    assert INTEGRATION.connector is GoHighLevelConnector
 
 
 def _start(event: Item) -> int:

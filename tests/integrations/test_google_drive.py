@@ -8,13 +8,14 @@ from typing import Any
 import httpx
 import pytest
 
-from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from listbackup.integrations.base import TokenSource
+from listbackup.integrations.errors import CredentialsRejected
 from listbackup.integrations.google_drive import (
     FOLDER,
-    INTEGRATION,
     GoogleDriveConnector,
 )
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -121,11 +122,16 @@ class FakeDrive:
 
 
 def connector(
-    drive: FakeDrive, *, sleeps: Sleeps | None = None, tokens: StaticTokens | None = None
+    drive: FakeDrive, *, sleeps: Sleeps | None = None, tokens: TokenSource | None = None
 ) -> GoogleDriveConnector:
     return GoogleDriveConnector(
         context(drive.api, BASE, tokens=tokens or StaticTokens(), sleeps=sleeps)
     )
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    drive = FakeDrive(make_files(30), accepts=accepts)
+    return Fake(lambda tokens: connector(drive, tokens=tokens), drive.api, "files")
 
 
 def ids(pages: list[list[Item]]) -> list[str]:
@@ -244,29 +250,3 @@ async def test_comments_since_use_start_modified_time_on_every_file() -> None:
         "file00009",
         "file00011",
     }
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    with pytest.raises(PlatformRequestFailed):
-        await collect(connector(FakeDrive()), "photos")
-
-
-async def test_a_401_refreshes_the_token_once_and_goes_on() -> None:
-    tokens = StaticTokens()
-
-    pages = await collect(connector(FakeDrive(accepts="token-2"), tokens=tokens), "files")
-
-    assert len(ids(pages)) == len(FILES)
-    assert tokens.refreshes == 1
-
-
-async def test_a_second_401_is_credentials_rejected() -> None:
-    tokens = StaticTokens()
-
-    with pytest.raises(CredentialsRejected):
-        await collect(connector(FakeDrive(accepts="never"), tokens=tokens), "files")
-    assert tokens.refreshes == 1
-
-
-def test_the_integration_names_its_connector() -> None:
-    assert INTEGRATION.connector is GoogleDriveConnector

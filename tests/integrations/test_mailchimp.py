@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from listbackup.integrations.base import TokenSource
+from listbackup.integrations.errors import PlatformRequestFailed
 from listbackup.integrations.mailchimp import INTEGRATION, MailchimpConnector
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -26,20 +28,33 @@ MEMBERS = {
     "aud2": [{"id": f"m2-{n:04d}", "list_id": "aud2"} for n in range(3)],
 }
 CAMPAIGNS = [{"id": f"c{n:04d}"} for n in range(1000)]
+#: The other collections, account-wide and per audience: two records each.
+OTHERS = {
+    f"/{name}": (name, [{"id": f"{name}-{n}"} for n in (1, 2)])
+    for name in ("templates", "reports", "automations")
+}
+OTHERS |= {
+    f"/lists/{audience}/{path}": (name, [{"id": f"{audience}-{name}-{n}"} for n in (1, 2)])
+    for audience in MEMBERS
+    for name, path in (("merge_fields", "merge-fields"), ("segments", "segments"))
+}
 
 
-def mailchimp_api(*, throttle_once: bool = True, cap: int = 1000) -> FakeApi:
+def mailchimp_api(
+    *, throttle_once: bool = True, cap: int = 1000, accepts: str = "token-1"
+) -> FakeApi:
     """Serves at most ``cap`` records a page, as Mailchimp may, whatever ``count`` asks."""
     throttled = {"done": not throttle_once}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization") != "Bearer token-1":
+        if request.headers.get("Authorization") != f"Bearer {accepts}":
             return httpx.Response(401, json={"title": "API Key Invalid", "status": 401})
         path = request.url.path.removeprefix("/3.0")
         if path == "/":
             return httpx.Response(200, json={"account_id": "a1", "account_name": "Acme Mail"})
         collections = {"/lists": ("lists", LISTS), "/campaigns": ("campaigns", CAMPAIGNS)}
         collections |= {f"/lists/{i}/members": ("members", m) for i, m in MEMBERS.items()}
+        collections |= OTHERS
         name, items = collections[path]
         offset = int(request.url.params["offset"])
         if offset and not throttled["done"]:
@@ -56,13 +71,18 @@ def mailchimp_api(*, throttle_once: bool = True, cap: int = 1000) -> FakeApi:
 def connector(
     api: FakeApi,
     *,
-    tokens: StaticTokens | None = None,
+    tokens: TokenSource | None = None,
     sleeps: Sleeps | None = None,
     credentials: dict[str, str] = CREDENTIALS,
 ) -> MailchimpConnector:
     return MailchimpConnector(
         context(api, BASE, credentials=credentials, tokens=tokens or StaticTokens(), sleeps=sleeps)
     )
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    api = mailchimp_api(throttle_once=False, accepts=accepts)
+    return Fake(lambda tokens: connector(api, tokens=tokens), api, "members")
 
 
 async def test_every_member_of_every_list_once_in_order_through_a_429() -> None:
@@ -121,24 +141,6 @@ async def test_since_filters_members_by_last_change() -> None:
     list_calls = [r for r in api.requests if r.url.path == "/3.0/lists"]
     assert all("since_last_changed" not in r.url.params for r in list_calls)
     assert list_calls[0].url.params["fields"] == "lists.id,total_items"
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    api = mailchimp_api()
-
-    with pytest.raises(PlatformRequestFailed, match="not a data type"):
-        await collect(connector(api), "subscribers")
-    assert api.requests == []
-
-
-async def test_a_revoked_token_is_refreshed_once_then_credentials_rejected() -> None:
-    api = mailchimp_api()
-    tokens = StaticTokens(current="revoked")  # its refresh hands out "token-2": refused too
-
-    with pytest.raises(CredentialsRejected):
-        await connector(api, tokens=tokens).check()
-    assert tokens.refreshes == 1
-    assert len(api.requests) == 2
 
 
 @pytest.mark.parametrize("dc", ["us6.evil.test", "us6/..", "", "6us"])

@@ -7,8 +7,8 @@ import pytest
 
 from listbackup.integrations.base import ConnectorContext
 from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.http import PlatformClient
-from listbackup.integrations.pagination import key, link_header_pages
+from listbackup.integrations.http import PlatformClient, Request
+from listbackup.integrations.pagination import LinkHeader, records_at
 from tests.integrations.fakes import FakeApi, Sleeps
 
 
@@ -31,9 +31,8 @@ async def _pages(api: FakeApi) -> list[list[dict[str, object]]]:
         headers={"Authorization": "Bearer secret"},
     )
     try:
-        return [
-            p async for p in link_header_pages(client, "/items", params={}, records=key("items"))
-        ]
+        pages = LinkHeader().pages(client, Request("/items"), records_at("items"))
+        return [p async for p in pages]
     finally:
         await client.aclose()
 

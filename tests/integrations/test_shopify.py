@@ -9,9 +9,11 @@ import httpx
 import pytest
 
 from listbackup.integrations import shopify
-from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
+from listbackup.integrations.base import TokenSource
+from listbackup.integrations.errors import CredentialsRejected
 from listbackup.integrations.shopify import ShopifyConnector
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -27,6 +29,11 @@ PRODUCTS: list[dict[str, Any]] = [{"id": 7000 + n, "title": f"Product {n}"} for 
 ORDERS: list[dict[str, Any]] = [{"id": 100 + n, "name": f"#{1000 + n}"} for n in range(3)]
 LOCATIONS: list[dict[str, Any]] = [{"id": 500 + n, "name": f"Store {n}"} for n in range(60)]
 PRICE_RULES: list[dict[str, Any]] = [{"id": 900 + n, "title": f"Rule {n}"} for n in range(2)]
+#: The other lists: two records each.
+OTHERS = {
+    key: [{"id": n, "title": f"{key} {n}"} for n in (1, 2)]
+    for key in ("custom_collections", "smart_collections", "customers", "draft_orders")
+}
 
 
 class ShopifyFake:
@@ -64,8 +71,9 @@ class ShopifyFake:
             "orders": ORDERS,
             "price_rules": PRICE_RULES,
             "discount_codes": [{"id": owner * 10 + n} for n in range(2)],
+            **OTHERS,
             "inventory_levels": [
-                {"location_id": int(i), "available": 3}
+                {"inventory_item_id": 808, "location_id": int(i), "available": 3}
                 for i in request.url.params.get("location_ids", "").split(",")
                 if i
             ],
@@ -105,7 +113,7 @@ class ShopifyFake:
 
 def connector(
     fake: ShopifyFake,
-    tokens: StaticTokens | None = None,
+    tokens: TokenSource | None = None,
     sleeps: Sleeps | None = None,
     shop: str = SHOP,
 ) -> ShopifyConnector:
@@ -113,6 +121,11 @@ def connector(
         fake.api, BASE, credentials={"shop": shop}, tokens=tokens or StaticTokens(), sleeps=sleeps
     )
     return ShopifyConnector(ctx)
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    shop = ShopifyFake(accepted=accepts, throttle_once=False)
+    return Fake(lambda tokens: connector(shop, tokens), shop.api, "products")
 
 
 async def test_every_product_once_in_order_through_a_429() -> None:
@@ -199,25 +212,3 @@ async def test_price_rules_carry_their_discount_codes() -> None:
 async def test_a_connection_without_a_shop_domain_is_refused() -> None:
     with pytest.raises(CredentialsRejected):
         connector(ShopifyFake(), shop="https://evil.example/")
-
-
-async def test_an_unknown_data_type_is_refused() -> None:
-    with pytest.raises(PlatformRequestFailed):
-        await collect(connector(ShopifyFake()), "gift_cards")
-
-
-async def test_an_expired_token_is_refreshed_once() -> None:
-    fake, tokens = ShopifyFake(accepted="token-2", throttle_once=False), StaticTokens()
-
-    pages = await collect(connector(fake, tokens), "products")
-
-    assert sum(len(p) for p in pages) == len(PRODUCTS)
-    assert tokens.refreshes == 1
-
-
-async def test_a_refused_token_after_refresh_is_credentials_rejected() -> None:
-    fake, tokens = ShopifyFake(accepted="revoked"), StaticTokens()
-
-    with pytest.raises(CredentialsRejected):
-        await collect(connector(fake, tokens), "products")
-    assert tokens.refreshes == 1

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-import pytest
 
-from listbackup.integrations.errors import CredentialsRejected
-from listbackup.integrations.stripe import StripeConnector
+from listbackup.integrations.stripe import STREAMS, StripeConnector
 from tests.integrations.fakes import (
+    Fake,
     FakeApi,
     Sleeps,
     StaticTokens,
@@ -20,31 +20,40 @@ from tests.integrations.fakes import (
 
 BASE = "https://api.stripe.test/v1"
 CUSTOMERS = [{"id": f"cus_{n:03d}", "object": "customer"} for n in range(250)]
+#: Every list Stripe serves here: the customers, and two objects of each other kind.
+LISTS: dict[str, list[dict[str, Any]]] = {
+    stream.path: [{"id": f"{stream.key}_{n}"} for n in range(2)] for stream in STREAMS.values()
+} | {"/customers": CUSTOMERS}
 
 
-def stripe_api(*, throttle_once: bool = True) -> FakeApi:
+def stripe_api(*, throttle_once: bool = True, accepts: str = "token-1") -> FakeApi:
     throttled = {"done": not throttle_once}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization") != "Bearer token-1":
+        if request.headers.get("Authorization") != f"Bearer {accepts}":
             return httpx.Response(401, json={"error": {"type": "invalid_request_error"}})
-        if request.url.path == "/v1/account":
+        path = request.url.path.removeprefix("/v1")
+        if path == "/account":
             return httpx.Response(200, json={"id": "acct_1", "business_profile": {"name": "Acme"}})
-        assert request.url.path == "/v1/customers"
+        assert request.headers["Stripe-Version"] == "2024-06-20"
+        items = LISTS[path]
         after = request.url.params.get("starting_after")
         if after and not throttled["done"]:
             throttled["done"] = True
             return too_many_requests("3")
-        start = (
-            0 if after is None else next(i for i, c in enumerate(CUSTOMERS) if c["id"] == after) + 1
-        )
+        start = 0 if after is None else next(i for i, c in enumerate(items) if c["id"] == after) + 1
         limit = int(request.url.params["limit"])
-        page = CUSTOMERS[start : start + limit]
+        page = items[start : start + limit]
         return httpx.Response(
-            200, json={"object": "list", "data": page, "has_more": start + limit < len(CUSTOMERS)}
+            200, json={"object": "list", "data": page, "has_more": start + limit < len(items)}
         )
 
     return FakeApi(handler)
+
+
+def platform_fake(accepts: str = "token-1") -> Fake:
+    api = stripe_api(throttle_once=False, accepts=accepts)
+    return Fake(lambda tokens: StripeConnector(context(api, BASE, tokens=tokens)), api, "customers")
 
 
 async def test_every_customer_once_in_order_through_a_429() -> None:
@@ -65,37 +74,6 @@ async def test_check_names_the_account() -> None:
     assert await connector.check() == "Acme"
 
 
-async def test_an_expired_token_is_refreshed_once_mid_stream() -> None:
-    tokens = StaticTokens(current="stale")
-    tokens.refreshes = 0
-
-    async def refresh(rejected: str | None = None) -> str:
-        tokens.refreshes += 1
-        tokens.current = "token-1"
-        return tokens.current
-
-    tokens.refresh = refresh  # type: ignore[method-assign]
-    connector = StripeConnector(context(stripe_api(throttle_once=False), BASE, tokens=tokens))
-
-    pages = await collect(connector, "customers")
-
-    assert sum(len(p) for p in pages) == 250
-    assert tokens.refreshes == 1
-
-
-async def test_a_refused_token_after_refresh_is_credentials_rejected() -> None:
-    tokens = StaticTokens(current="revoked")
-
-    async def refresh(rejected: str | None = None) -> str:
-        return "still-revoked"
-
-    tokens.refresh = refresh  # type: ignore[method-assign]
-    connector = StripeConnector(context(stripe_api(), BASE, tokens=tokens))
-
-    with pytest.raises(CredentialsRejected):
-        await collect(connector, "customers")
-
-
 async def test_since_filters_by_creation_time() -> None:
     api = stripe_api(throttle_once=False)
     connector = StripeConnector(context(api, BASE, tokens=StaticTokens()))
@@ -103,3 +81,11 @@ async def test_since_filters_by_creation_time() -> None:
     await collect(connector, "customers", since=datetime(2026, 1, 1, tzinfo=UTC))
 
     assert api.requests[0].url.params["created[gte]"] == "1767225600"
+
+
+async def test_subscriptions_include_canceled_ones() -> None:
+    api = stripe_api()
+
+    await collect(StripeConnector(context(api, BASE, tokens=StaticTokens())), "subscriptions")
+
+    assert api.requests[0].url.params["status"] == "all"

@@ -11,7 +11,7 @@ import pytest
 
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
 from listbackup.integrations.zendesk import INTEGRATION, ZendeskConnector
-from tests.integrations.fakes import FakeApi, Sleeps, collect, context, too_many_requests
+from tests.integrations.fakes import Fake, FakeApi, Sleeps, collect, context, too_many_requests
 
 BASE = INTEGRATION.api_base_url  # https://{subdomain}.zendesk.com/api/v2
 HOST = "https://acme.zendesk.com"
@@ -20,6 +20,18 @@ BASIC = "Basic " + base64.b64encode(b"agent@acme.test/token:tok-1").decode()
 USERS = [{"id": n, "name": f"User {n}"} for n in range(1, 251)]
 TICKETS = [{"id": n, "status": "open"} for n in range(1, 101)]
 EXPORT_PAGE = 40  # Zendesk's is 1000; smaller here to keep the fake light
+#: The other cursor-paged lists: two records each.
+LISTS: dict[str, list[dict[str, object]]] = {"users": list(USERS)} | {
+    name: [{"id": n} for n in (1, 2)]
+    for name in (
+        "organizations",
+        "groups",
+        "ticket_fields",
+        "satisfaction_ratings",
+        "macros",
+        "views",
+    )
+}
 
 
 def zendesk_api(
@@ -28,7 +40,9 @@ def zendesk_api(
     tickets: list[dict[str, object]] = TICKETS,
     me: dict[str, object] | None = None,
     next_host: str = HOST,
+    offset_paged: str = "",
 ) -> FakeApi:
+    """``offset_paged`` names a list answered as an endpoint that pages by offset would."""
     throttled = {"done": not throttle_once}
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -41,15 +55,14 @@ def zendesk_api(
         return route(request.url.path.removeprefix("/api/v2"), params)
 
     def route(path: str, params: httpx.QueryParams) -> httpx.Response:
-        fixed = {
-            "/users/me.json": {"user": me or {"id": 7, "name": "Ada Agent"}},
-            # as an endpoint that pages by offset would answer:
-            "/groups.json": {"groups": [{"id": 1}], "next_page": f"{HOST}/api/v2/groups?page=2"},
-        }
-        if path in fixed:
-            return httpx.Response(200, json=fixed[path])
-        if path == "/users.json":
-            return cursor_page("users", USERS, params)
+        if path == "/users/me.json":
+            return httpx.Response(200, json={"user": me or {"id": 7, "name": "Ada Agent"}})
+        name = path.strip("/").removesuffix(".json")
+        if path == offset_paged:
+            next_page = f"{HOST}/api/v2/{name}?page=2"
+            return httpx.Response(200, json={name: LISTS[name][:1], "next_page": next_page})
+        if name in LISTS:
+            return cursor_page(name, LISTS[name], params)
         if path.startswith("/incremental/"):
             name = path.split("/")[2]
             return export_page(name, {"tickets": tickets, "users": USERS}[name], path, params)
@@ -105,6 +118,12 @@ def connector(
     base: str = BASE,
 ) -> ZendeskConnector:
     return ZendeskConnector(context(api, base, credentials=credentials, sleeps=sleeps))
+
+
+def platform_fake(accepts: str = "") -> Fake:
+    """An API-key platform: ``accepts`` is for OAuth ones."""
+    api = zendesk_api(throttle_once=False)
+    return Fake(lambda tokens: connector(api), api)
 
 
 async def test_every_user_once_in_order_through_a_429() -> None:
@@ -198,14 +217,6 @@ async def test_a_refused_token_is_credentials_rejected() -> None:
     assert len(api.requests) == 1
 
 
-async def test_an_unknown_data_type_is_refused() -> None:
-    api = zendesk_api()
-
-    with pytest.raises(PlatformRequestFailed, match="not a data type"):
-        await collect(connector(api), "chats")
-    assert api.requests == []
-
-
 @pytest.mark.parametrize(
     "subdomain", ["acme.zendesk.com", "acme.evil.test", "-acme", "acme/..", "ac me", "", "a" * 64]
 )
@@ -239,7 +250,7 @@ async def test_an_export_link_to_another_host_is_not_followed() -> None:
 
 async def test_a_list_paged_by_offset_is_an_error_not_a_silent_first_page() -> None:
     with pytest.raises(PlatformRequestFailed, match="by cursor"):
-        await collect(connector(zendesk_api()), "groups")
+        await collect(connector(zendesk_api(offset_paged="/groups.json")), "groups")
 
 
 async def test_a_configured_base_url_is_kept() -> None:
