@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import logging
 import zlib
@@ -81,7 +82,7 @@ class NdjsonWriter:
         self._kms_key_id = kms_key_id
         self._deflate = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
         self._sha256 = hashlib.sha256()
-        self._buffer = bytearray()
+        self._buffer = io.BytesIO()
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
         self._records = self._size = 0
@@ -106,7 +107,7 @@ class NdjsonWriter:
         # One compress call per page: CPU per call is bounded by the page, not the file.
         self._take(self._deflate.compress(_encode(records)))
         self._records += len(records)
-        if len(self._buffer) >= self._part_size:
+        if self._buffer.tell() >= self._part_size:
             await self._upload_part()
 
     async def complete(self) -> StoredObject:
@@ -115,7 +116,7 @@ class NdjsonWriter:
         self._check_open()
         self._take(self._deflate.flush())
         if self._upload_id is None:
-            body, self._buffer = bytes(self._buffer), bytearray()
+            body, self._buffer = _rewound(self._buffer), io.BytesIO()
             args = _put_args(body, self._sha256.digest(), GZIP_TYPE, self._kms_key_id)
             await self._call(
                 "PutObject", self._s3.put_object(Bucket=self.bucket, Key=self.key, **args)
@@ -135,7 +136,7 @@ class NdjsonWriter:
     async def abort(self) -> None:
         """Drop the file and its uploaded parts. Idempotent; after ``complete()`` it does
         nothing (delete the object to undo that)."""
-        self._closed, self._buffer = True, bytearray()
+        self._closed, self._buffer = True, io.BytesIO()
         if self._upload_id is not None:
             await _abort(self._s3, self.bucket, self.key, self._upload_id)
             self._upload_id = None
@@ -147,7 +148,7 @@ class NdjsonWriter:
     def _take(self, chunk: bytes) -> None:
         self._sha256.update(chunk)
         self._size += len(chunk)
-        self._buffer += chunk
+        self._buffer.write(chunk)
 
     async def _upload_part(self) -> None:
         if self._upload_id is None:
@@ -162,8 +163,7 @@ class NdjsonWriter:
             )
             self._upload_id = (await self._call("CreateMultipartUpload", create))["UploadId"]
         number = len(self._parts) + 1
-        # bytes, as the client's types ask; the bytearray goes at once: one part in memory.
-        body, self._buffer = bytes(self._buffer), bytearray()
+        body, self._buffer = _rewound(self._buffer), io.BytesIO()
         upload = self._s3.upload_part(
             Bucket=self.bucket,
             Key=self.key,
@@ -280,8 +280,16 @@ async def _abort(s3: S3Client, bucket: str, key: str, upload_id: str) -> None:
             raise _failed("AbortMultipartUpload", key, exc) from None
 
 
+def _rewound(buffer: io.BytesIO) -> io.BytesIO:
+    """The buffer itself as the body, sent from its own memory: bytes would be copied on
+    the way (botocore wraps them in a BytesIO, which aiohttp's getbuffer() unshares), and
+    a second part would be in memory while the first is sent."""
+    buffer.seek(0)
+    return buffer
+
+
 def _put_args(
-    body: bytes, sha256: bytes, content_type: str, kms_key_id: str | None
+    body: bytes | io.BytesIO, sha256: bytes, content_type: str, kms_key_id: str | None
 ) -> dict[str, Any]:
     return {
         "Body": body,
