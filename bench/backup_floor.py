@@ -29,7 +29,7 @@ import sys
 import time
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -39,6 +39,9 @@ from listbackup.aws import open_clients
 from listbackup.config import load_settings
 from listbackup.integrations.base import ConnectorContext, Record
 from listbackup.integrations.demo import MAX_RECORDS, DemoConnector
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
 
 DATA_TYPES = ("contacts", "companies", "deals")
 MB = 1_000_000
@@ -140,7 +143,7 @@ async def one_file(records: int, level: int, part_mib: int) -> dict[str, Any]:
     }
 
 
-async def read_back(s3: Any, bucket: str, key: str) -> tuple[int, int, str]:
+async def read_back(s3: S3Client, bucket: str, key: str) -> tuple[int, int, str]:
     """(NDJSON bytes, lines, sha256 of the stored bytes), streamed: memory stays flat."""
     response = await s3.get_object(Bucket=bucket, Key=key)
     inflate = zlib.decompressobj(31)
