@@ -10,14 +10,14 @@ import os
 from collections.abc import AsyncIterator
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import aioboto3
 import httpx
 import orjson
 import pytest
 from aiobotocore.config import AioConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from listbackup.adapters.objects import (
     MIN_PART_SIZE,
@@ -66,6 +66,26 @@ async def exists(s3: S3Client, bucket: str, key: str) -> bool:
     except ClientError:
         return False
     return True
+
+
+class Refusing:
+    """The real S3 client, but the named calls fail with ``error``."""
+
+    def __init__(self, s3: S3Client, error: Exception, *calls: str) -> None:
+        self._s3, self._error, self._calls = s3, error, calls
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._calls:
+            return getattr(self._s3, name)
+
+        async def refuse(*_: Any, **__: Any) -> NoReturn:
+            raise self._error
+
+        return refuse
+
+
+def aws_error(code: str, operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "quotes k=v"}}, operation)
 
 
 def assert_stored(stored: StoredObject, body: bytes, records: list[Record]) -> None:
@@ -133,17 +153,15 @@ async def test_an_empty_file_is_an_empty_gzip_member(aws: AwsClients, settings: 
     assert stored == StoredObject("jobs/j1/none.gz", 0, len(body), hashlib.sha256(body).hexdigest())
 
 
-async def test_records_orjson_refuses_are_still_written(
-    aws: AwsClients, settings: Settings
-) -> None:
-    records: list[Any] = [{"id": 2**70}, MappingProxyType({"name": "Ada", "tags": ("a",)})]
+async def test_any_mapping_is_a_record(aws: AwsClients, settings: Settings) -> None:
+    records = [MappingProxyType({"name": "Ada", "tags": ("a",), "extra": MappingProxyType({})})]
 
     async with NdjsonWriter(aws.s3, bucket=settings.bucket, key="jobs/j1/odd.gz") as writer:
         await writer.write(records)
         await writer.complete()
 
     body = gzip.decompress(await read(aws.s3, settings.bucket, "jobs/j1/odd.gz"))
-    assert body == b'{"id":1180591620717411303424}\n{"name":"Ada","tags":["a"]}\n'
+    assert body == b'{"name":"Ada","tags":["a"],"extra":{}}\n'
 
 
 async def test_abort_leaves_neither_object_nor_upload(aws: AwsClients, settings: Settings) -> None:
@@ -186,17 +204,9 @@ async def test_leaving_the_block_by_an_exception_aborts(
 async def test_an_s3_failure_mid_file_is_infrastructure_and_aborts(
     aws: AwsClients, settings: Settings
 ) -> None:
-    class PartsRefused:
-        """The real client, but every part is refused."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(aws.s3, name)
-
-        async def upload_part(self, **_: Any) -> None:
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "k=v"}}, "UploadPart")
-
+    refusing = Refusing(aws.s3, aws_error("SlowDown", "UploadPart"), "upload_part")
     writer = NdjsonWriter(
-        PartsRefused(),  # type: ignore[arg-type]
+        refusing,  # type: ignore[arg-type]
         bucket=settings.bucket,
         key="jobs/j1/d.gz",
         level=1,
@@ -208,6 +218,31 @@ async def test_an_s3_failure_mid_file_is_infrastructure_and_aborts(
     assert str(failed.value) == "S3 UploadPart of jobs/j1/d.gz failed: SlowDown"
     assert failed.value.__cause__ is None
     assert await uploads(aws.s3, settings.bucket) == []
+    with pytest.raises(ValueError, match="part_size"):
+        NdjsonWriter(aws.s3, bucket=settings.bucket, key="k", part_size=MIN_PART_SIZE - 1)
+
+
+async def test_an_upload_whose_abort_failed_is_logged_and_found_later(
+    aws: AwsClients, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = ("complete_multipart_upload", "abort_multipart_upload")
+    refusing = Refusing(aws.s3, aws_error("InternalError", "x"), *calls)
+    writer = NdjsonWriter(
+        refusing,  # type: ignore[arg-type]
+        bucket=settings.bucket,
+        key="jobs/j1/h.gz",
+        level=1,
+        part_size=MIN_PART_SIZE,
+    )
+    await writer.write(incompressible(2000))
+
+    with pytest.raises(InfrastructureError, match="CompleteMultipartUpload"):
+        await writer.complete()
+
+    assert "S3 AbortMultipartUpload of jobs/j1/h.gz failed: InternalError" in caplog.text
+    assert await uploads(aws.s3, settings.bucket) == ["jobs/j1/h.gz"]
+    prefix = "jobs/j1/"
+    assert await abort_incomplete_uploads(aws.s3, bucket=settings.bucket, prefix=prefix) == 1
 
 
 async def test_a_missing_bucket_is_infrastructure(aws: AwsClients, settings: Settings) -> None:
@@ -221,6 +256,8 @@ async def test_a_missing_bucket_is_infrastructure(aws: AwsClients, settings: Set
         await put_json(aws.s3, bucket=missing, key="m.json", value={})
     with pytest.raises(InfrastructureError, match="NoSuchBucket"):
         await delete_prefix(aws.s3, bucket=missing, prefix="jobs/")
+    with pytest.raises(InfrastructureError, match="NoSuchBucket"):
+        await abort_incomplete_uploads(aws.s3, bucket=missing, prefix="jobs/")
 
 
 async def test_abort_incomplete_uploads_finds_a_crashed_writer(
@@ -251,6 +288,18 @@ async def test_delete_prefix_removes_every_version_under_it_only(
     left = await s3.list_object_versions(Bucket=bucket, Prefix="a/")
     assert sorted(v["Key"] for v in left.get("Versions", [])) == ["a/1.json", "a/10/x.gz"]
     assert left.get("DeleteMarkers", []) == []
+    assert await delete_prefix(s3, bucket=bucket, prefix="a/1/") == 0
+
+    class Undeletable:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s3, name)
+
+        async def delete_objects(self, **_: Any) -> dict[str, Any]:
+            return {"Errors": [{"Key": "a/10/x.gz", "Code": "AccessDenied", "Message": "m"}]}
+
+    with pytest.raises(InfrastructureError) as failed:
+        await delete_prefix(Undeletable(), bucket=bucket, prefix="a/10/")  # type: ignore[arg-type]
+    assert str(failed.value) == "S3 DeleteObjects of a/10/ failed: AccessDenied"
     for prefix in ("a/1", "", "/"):
         with pytest.raises(ValueError, match="folder"):
             await delete_prefix(s3, bucket=bucket, prefix=prefix)
@@ -292,6 +341,10 @@ async def test_a_client_that_would_presign_with_sigv2_is_refused(
     # The process's client (listbackup.aws) gets botocore's default, SigV2 in us-east-1.
     with pytest.raises(InfrastructureError, match="SigV4"):
         await download_url(aws.s3, bucket=settings.bucket, key="jobs/j1/g.gz")
+    unsigned = Refusing(aws.s3, NoCredentialsError(), "generate_presigned_url")
+    with pytest.raises(InfrastructureError) as failed:
+        await download_url(unsigned, bucket=settings.bucket, key="g.gz")  # type: ignore[arg-type]
+    assert str(failed.value) == "S3 presigning of g.gz failed: NoCredentialsError"
 
 
 async def test_put_json_writes_a_sorted_pretty_document(
