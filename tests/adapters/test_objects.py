@@ -335,12 +335,16 @@ async def test_a_download_url_is_a_plain_sigv4_get(
         await download_url(s3v4, bucket=settings.bucket, key="k", expires_seconds=8 * 86_400)
 
 
-async def test_a_client_that_would_presign_with_sigv2_is_refused(
+async def test_links_are_sigv4_and_a_client_that_would_sign_v2_is_refused(
     aws: AwsClients, settings: Settings
 ) -> None:
-    # The process's client (listbackup.aws) gets botocore's default, SigV2 in us-east-1.
-    with pytest.raises(InfrastructureError, match="SigV4"):
-        await download_url(aws.s3, bucket=settings.bucket, key="jobs/j1/g.gz")
+    # The process's client (listbackup.aws) is configured for SigV4.
+    link = await download_url(aws.s3, bucket=settings.bucket, key="jobs/j1/g.gz")
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in link
+    session = aioboto3.Session(region_name=settings.region)
+    async with session.client("s3", config=AioConfig(signature_version="s3")) as sigv2:
+        with pytest.raises(InfrastructureError, match="SigV4"):
+            await download_url(sigv2, bucket=settings.bucket, key="jobs/j1/g.gz")
     unsigned = Refusing(aws.s3, NoCredentialsError(), "generate_presigned_url")
     with pytest.raises(InfrastructureError) as failed:
         await download_url(unsigned, bucket=settings.bucket, key="g.gz")  # type: ignore[arg-type]
