@@ -1,0 +1,109 @@
+"""Start-up of the local stack: from spawning ``listbackup dev`` to its first ready answer.
+
+    .venv/bin/python bench/dev_startup.py [--runs 5]
+
+Each run starts ``listbackup dev`` on a free loopback port, as a developer does (its own
+moto, no AWS or ListBackup variables of ours), polls ``GET /readyz`` until it answers 200,
+records the wall time since the spawn, and stops the stack with SIGINT (Ctrl-C). One
+warm-up run first: the figure is for a warm virtualenv and a warm page cache. It prints
+min, median and max, and the time the stack reported in its own ready line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from listbackup.devstack import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+LISTBACKUP = ROOT / ".venv" / "bin" / "listbackup"
+_TIMEOUT = 60.0
+_READY_LINE = re.compile(r"ListBackup is ready in (\d+\.\d) s\.")
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
+    # Measure a developer's machine: bytecode is cached as `make install` leaves it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _command() -> list[str]:
+    if LISTBACKUP.exists():
+        return [str(LISTBACKUP), "dev"]
+    return [sys.executable, "-m", "listbackup", "dev"]
+
+
+def one_run() -> tuple[float, str]:
+    """Seconds from spawn to the first 200 from /readyz, and the stack's ready line."""
+    port = free_port("127.0.0.1")
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [*_command(), "--port", str(port)],
+        env=_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
+            while True:
+                if time.perf_counter() - started > _TIMEOUT:
+                    raise SystemExit(f"not ready within {_TIMEOUT:.0f} s")
+                if process.poll() is not None:
+                    raise SystemExit(f"listbackup dev exited with {process.returncode}")
+                try:
+                    if http.get("/readyz").status_code == 200:
+                        elapsed = time.perf_counter() - started
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+        assert process.stdout is not None
+        ready_line = process.stdout.readline().strip()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+    return elapsed, ready_line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    one_run()  # warm-up: page cache, bytecode of our own modules
+    walls: list[float] = []
+    reported: list[str] = []
+    for run in range(1, args.runs + 1):
+        wall, line = one_run()
+        walls.append(wall)
+        found = _READY_LINE.search(line)
+        reported.append(found.group(1) if found else "?")
+        print(f"run {run}: ready (200 from /readyz) after {wall:.2f} s; {line}", flush=True)
+    print(
+        f"spawn to first 200 from /readyz over {args.runs} runs: "
+        f"min {min(walls):.2f} s, median {statistics.median(walls):.2f} s, "
+        f"max {max(walls):.2f} s (the stack itself reported {', '.join(reported)} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
