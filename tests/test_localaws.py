@@ -1,8 +1,12 @@
-"""The local AWS: DynamoDB requests are atomic as in DynamoDB, and a reset keeps resources."""
+"""The local AWS: DynamoDB requests are atomic as in DynamoDB, a reset keeps resources, and
+the warm-up prepares every service the application uses."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 
 from botocore.exceptions import ClientError
 
@@ -53,3 +57,48 @@ async def test_reset_empties_tables_but_keeps_them_and_the_catalogue(
     assert (await aws.s3.list_objects_v2(Bucket=settings.bucket)).get("KeyCount") == 0
     catalogue = await aws.dynamodb.scan(TableName=settings.names.table("platforms"))
     assert catalogue["Items"]
+
+
+# Run in a process of its own, as the local AWS is: only that process imports moto, and
+# the warm-up changes how moto makes RSA keys for the whole process.
+_WARM_UP_CHECK = """
+import json
+from moto.cognitoidp.models import CognitoIdpUserPool
+from moto.kms.models import Key
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from listbackup.localaws import warmup
+from listbackup.localaws.app import LocalAws
+
+warmup.install()
+statuses = warmup.warm_up(LocalAws(DomainDispatcherApplication(create_backend_app)))
+pools = [CognitoIdpUserPool("123456789012", "us-east-1", name, {}) for name in "ab"]
+jwks = [pool.json_web_key for pool in pools]
+def key(spec, usage="ENCRYPT_DECRYPT"):
+    return Key(None, usage, spec, "", "123456789012", "us-east-1").private_key
+print(json.dumps({
+    "statuses": statuses,
+    "pools share the parsed key": jwks[0].raw_value is jwks[1].raw_value,
+    "pools have JWKs of their own": jwks[0] is not jwks[1],
+    "symmetric keys share a pair": key("SYMMETRIC_DEFAULT") is key("SYMMETRIC_DEFAULT"),
+    "RSA keys have their own": key("RSA_2048", "SIGN_VERIFY") is not key("RSA_2048", "SIGN_VERIFY"),
+}))
+"""
+
+
+def test_warm_up_answers_every_service_and_makes_rsa_keys_once() -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", _WARM_UP_CHECK],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    checks = json.loads(result.stdout)
+    statuses = checks.pop("statuses")
+    assert statuses == dict.fromkeys(
+        ["dynamodb", "cognito-idp", "sqs", "events", "kms", "ses", "s3", "secretsmanager"], 200
+    )
+    assert checks == dict.fromkeys(checks, True)
+    assert len(checks) == 4
