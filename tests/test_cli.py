@@ -175,14 +175,18 @@ def _wait_gone(pids: list[int], timeout: float = 15) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
+def _dev_environment() -> dict[str, str]:
+    """As a user runs it: its own moto, no AWS or ListBackup variables of ours."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
+
+
 @pytest.fixture
 def dev_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``listbackup dev`` as a user runs it: its own moto, no AWS variables of ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
+    """``listbackup dev``, started and ready."""
     port = free_port("127.0.0.1")
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "listbackup", "dev", "--port", str(port)],
-        env=env,
+        env=_dev_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -198,6 +202,19 @@ def dev_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+def test_a_bad_setting_stops_dev_with_one_line() -> None:
+    env = {**_dev_environment(), "LISTBACKUP_LOG_LEVEL": "LOUD"}
+
+    result = run_cli("dev", "--port", str(free_port("127.0.0.1")), env=env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "listbackup: invalid setting LISTBACKUP_LOG_LEVEL: "
+        "Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'\n"
+    )
+    assert result.stdout == ""
 
 
 @pytest.mark.slow

@@ -21,7 +21,8 @@ As it starts, the process warms up every service the application uses (``warmup`
 that even the first requests of ``listbackup dev``'s bootstrap are answered quickly.
 
 This package's ``app`` and ``warmup`` modules import moto; only the local AWS process
-imports them.
+imports them. ``process`` is the parent's side (start, wait for the ready line, stop),
+standard library only, so ``listbackup dev`` starts the child before its own imports.
 """
 
 RESET_PATH = "/_localaws/reset"
