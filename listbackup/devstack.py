@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import httpx
@@ -77,17 +78,22 @@ def jwks_url(endpoint: str, user_pool_id: str) -> str:
 
 
 class ReadyServer(uvicorn.Server):
-    """``listbackup dev``'s uvicorn: prints one ready line once the socket listens."""
+    """``listbackup dev``'s uvicorn: prints one ready line, with the time since ``since``
+    (a ``time.monotonic()`` reading), once the socket listens."""
 
-    def __init__(self, config: uvicorn.Config, *, url: str) -> None:
+    def __init__(self, config: uvicorn.Config, *, url: str, since: float) -> None:
         super().__init__(config)
         self.url = url
+        self.since = since
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            took = time.monotonic() - self.since
             print(
-                f"ListBackup is ready. GraphiQL: {self.url}  (Ctrl-C stops everything)", flush=True
+                f"ListBackup is ready in {took:.1f} s. GraphiQL: {self.url}"
+                "  (Ctrl-C stops everything)",
+                flush=True,
             )
 
 
