@@ -3,16 +3,18 @@
 ``listbackup dev`` waits for the local AWS twice: for its ready line, and for every call
 of its bootstrap. moto builds each service (backend, routes, the botocore model it answers
 from) on the service's first request, under one lock for all services: 30 to 300 ms each.
-And two calls of the bootstrap spend most of their time on RSA keys nobody needs anew:
-CreateUserPool parses the same key for every pool (0.2 to 0.3 s), CreateKey makes a key
-pair even for a symmetric key, which never uses it (0.1 to 0.3 s). Here each is done once,
-as the process starts, while the parent is still importing its own modules.
+And two calls of the bootstrap spend most of their time on RSA keys: CreateUserPool
+parses the same key for every pool (0.2 to 0.3 s), CreateKey makes a key pair even for a
+symmetric key, which never uses it (0.1 to 0.3 s). Here the services and the pools' key
+are made once, as the process starts, while the parent is still importing its own
+modules; a symmetric key's pair is made only if something uses it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from joserfc import jwk
@@ -49,9 +51,10 @@ _CONTENT_TYPES = {"dynamodb": _JSON_1_0, "sqs": _JSON_1_0}
 
 
 def install() -> None:
-    """Make moto's RSA keys once per process, not once per resource (before serving)."""
+    """Make moto's RSA keys once per process, or when used, not for every new resource
+    (before serving)."""
     _parse_each_rsa_key_once()
-    _one_key_pair_for_symmetric_keys()
+    _key_pairs_on_demand()
 
 
 def _parse_each_rsa_key_once() -> None:
@@ -76,32 +79,46 @@ def _parse_each_rsa_key_once() -> None:
     binding.import_private_key = import_private_key  # type: ignore[method-assign]
 
 
-def _one_key_pair_for_symmetric_keys() -> None:
-    """Give every symmetric KMS key the same RSA key pair, made on first use.
+_MAKING_PAIRS = threading.Lock()
 
-    moto makes a 2048-bit pair for every key; a symmetric key never uses its pair (Sign
-    and Verify refuse a key whose usage is not SIGN_VERIFY). Asymmetric keys still get
-    pairs of their own."""
+
+class _KeyPairOnDemand:
+    """A symmetric KMS key's RSA key pair, made the first time something uses it.
+
+    moto makes a 2048-bit pair for every key, symmetric ones included, where nothing
+    uses it (Sign and Verify refuse a key whose usage is not SIGN_VERIFY; GetPublicKey,
+    which KMS refuses for symmetric keys, is moto's only use): 0.1 to 0.3 s of CPU in
+    every CreateKey. Made on demand, it is the same pair moto would have made."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._pair: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy() looks for hooks before __init__ has run
+            raise AttributeError(name)
+        with _MAKING_PAIRS:
+            if self._pair is None:
+                self._pair = self._make()
+        return getattr(self._pair, name)
+
+
+def _key_pairs_on_demand() -> None:
     # Replaced where moto's Key looks it up (it is imported there from moto.kms.utils).
     generate = kms.generate_private_key  # type: ignore[attr-defined]
-    lock = threading.Lock()
-    shared: list[Any] = []
 
     def generate_private_key(key_spec: str) -> Any:
         if key_spec != "SYMMETRIC_DEFAULT":
             return generate(key_spec)
-        with lock:
-            if not shared:
-                shared.append(generate(key_spec))
-            return shared[0]
+        return _KeyPairOnDemand(lambda: generate(key_spec))
 
     kms.generate_private_key = generate_private_key  # type: ignore[attr-defined]
 
 
 def warm_up(app: WSGIApp, region: str = "us-east-1") -> dict[str, int]:
-    """Call every service the application uses once, in process, and make the RSA keys
-    (after :func:`install`); return each call's status. The region hardly matters: what
-    takes time is done once per service."""
+    """Call every service the application uses once, in process, and parse the user
+    pools' key (after :func:`install`); return each call's status. The region hardly
+    matters: what takes time is done once per service."""
     client = Client(app)
     statuses: dict[str, int] = {}
     for service, method, headers, body in WARM_UP_CALLS:
@@ -116,5 +133,4 @@ def warm_up(app: WSGIApp, region: str = "us-east-1") -> dict[str, int]:
         response.close()
     # A pool that no backend holds (nobody sees it): its key is parsed from now on.
     CognitoIdpUserPool(DEFAULT_ACCOUNT_ID, region, "localaws-warm-up", {})
-    kms.generate_private_key("SYMMETRIC_DEFAULT")  # type: ignore[attr-defined]
     return statuses
