@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import ClientError
 
@@ -22,11 +23,13 @@ from listbackup.store import Store
 
 if TYPE_CHECKING:
     from types_aiobotocore_cognito_idp.literals import ExplicitAuthFlowsTypeType
+    from types_aiobotocore_dynamodb import DynamoDBClient
     from types_aiobotocore_events.type_defs import TargetTypeDef
     from types_aiobotocore_s3.type_defs import LifecycleRuleTypeDef
     from types_aiobotocore_sqs.literals import QueueAttributeNameType
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,45 +47,92 @@ async def bootstrap(clients: AwsClients, settings: Settings) -> BootstrapReport:
     """Bring the account up to the spec, then seed the platform catalogue."""
     names = settings.names
     report = BootstrapReport()
-    await asyncio.gather(*(_table(clients, names, t, report) for t in SPEC.tables))
-    queue_arns = dict(
-        await asyncio.gather(*(_queue(clients, names, q, report) for q in SPEC.queues))
+    # The groups are independent, so they run at once: `listbackup dev` waits for the
+    # slowest group, not for the sum of all their calls. Inside a group, what needs
+    # another resource waits for it.
+    await _concurrently(
+        _tables_and_catalogue(clients, names, report),
+        _messaging(clients, names, report),
+        _bucket(clients, settings, report),
+        _kms_key(clients, names, report),
+        _email_sender(clients, settings, report),
+        _user_pool(clients, names, report),
     )
-    await _event_bus(clients, names, report)
-    for rule in SPEC.rules:
-        await _rule(clients, names, rule, queue_arns, report)
-    await _bucket(clients, settings, report)
-    await _kms_key(clients, names, report)
-    await _email_sender(clients, settings, report)
-    await _user_pool(clients, names, report)
+    return report
+
+
+async def _concurrently(*steps: Coroutine[Any, Any, T]) -> list[T]:
+    """Run the steps at once and return their results in order. The first failure cancels
+    the others (no call is left running on clients about to close) and is raised as
+    itself: the steps usually fail for one cause (credentials, region, permissions), which
+    reads better alone than wrapped in a group at every level."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(step) for step in steps]
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+async def _tables_and_catalogue(clients: AwsClients, names: Names, report: BootstrapReport) -> None:
+    await _concurrently(*(_table(clients, names, t, report) for t in SPEC.tables))
     await Store.create(clients, names).platforms.replace_all(
         integration.platform for integration in integrations.REGISTRY.values()
     )
-    return report
+
+
+async def _messaging(clients: AwsClients, names: Names, report: BootstrapReport) -> None:
+    """Queues and the bus, then the rules that deliver to them."""
+    queue_arns: dict[str, str] = {}
+
+    async def queues() -> None:
+        queue_arns.update(
+            await _concurrently(*(_queue(clients, names, q, report) for q in SPEC.queues))
+        )
+
+    await _concurrently(queues(), _event_bus(clients, names, report))
+    # A rule rewrites its target queue's policy (read, add a statement, write back):
+    # rules that share a queue go one after another, or one would undo the other.
+    by_queue: dict[str, list[Rule]] = {}
+    for rule in SPEC.rules:
+        by_queue.setdefault(rule.target_queue, []).append(rule)
+
+    async def rules_of_one_queue(rules: list[Rule]) -> None:
+        for rule in rules:
+            await _rule(clients, names, rule, queue_arns, report)
+
+    await _concurrently(*(rules_of_one_queue(rules) for rules in by_queue.values()))
 
 
 async def _table(clients: AwsClients, names: Names, table: Table, report: BootstrapReport) -> None:
     ddb = clients.dynamodb
     name = names.table(table.name)
     try:
-        await ddb.describe_table(TableName=name)
+        status = (await ddb.describe_table(TableName=name))["Table"].get("TableStatus")
         created = False
     except ClientError as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
-        await ddb.create_table(**_table_definition(table, name))
+        created_table = await ddb.create_table(**_table_definition(table, name))
+        status = created_table["TableDescription"].get("TableStatus")
+        created = True
+    if status != "ACTIVE":
+        # DynamoDB creates (and updates) a table in the background, and its TTL can be set
+        # only once it is ACTIVE. moto's tables are ACTIVE at once: no waiting there.
         await ddb.get_waiter("table_exists").wait(
             TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
         )
-        created = True
-    if table.ttl_attribute:
-        ttl = await ddb.describe_time_to_live(TableName=name)
-        if ttl["TimeToLiveDescription"].get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            await ddb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
-            )
+    if table.ttl_attribute and (created or not await _ttl_enabled(ddb, name)):
+        await ddb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
     report.note(f"table {name}", created)
+
+
+async def _ttl_enabled(ddb: DynamoDBClient, name: str) -> bool:
+    ttl = await ddb.describe_time_to_live(TableName=name)
+    return ttl["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
 
 
 def _table_definition(table: Table, name: str) -> dict[str, Any]:

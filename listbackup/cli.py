@@ -1,36 +1,68 @@
-"""``listbackup``: dev (everything locally), serve (production), bootstrap, schema."""
+"""``listbackup``: dev (everything locally), serve (production), bootstrap, schema.
+
+Each command imports the application's modules itself (about 1.5 s of imports: aioboto3,
+strawberry, pydantic...), so that ``dev`` can start the local AWS first and moto's own
+start runs alongside ours.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import os
 import signal
-import socket
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
-from starlette.applications import Starlette
+from listbackup.localaws import process as localaws_process
 
-from listbackup import devstack, logs
-from listbackup.aws import open_clients
-from listbackup.bootstrap import BootstrapReport, bootstrap
-from listbackup.config import Settings, SettingsError, load_settings
-from listbackup.schema import sdl
-from listbackup.server import create_app
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from listbackup.bootstrap import BootstrapReport
+    from listbackup.config import Settings
+
+
+def _process_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock.
+
+    From the kernel's record (Linux, to 10 ms), so that the interpreter's own start counts
+    too; elsewhere, now, which misses only that start and the imports above."""
+    now = time.monotonic()
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started_after_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started_after_boot
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - max(age, 0.0)
+
+
+#: What `dev`'s ready line counts from.
+_STARTED = _process_started()
 
 log = logging.getLogger("listbackup")
+
+
+class _CommandError(Exception):
+    """Stops a command with one line on stderr and an exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result: int = args.run(args)
-    except SettingsError as exc:
+    except _CommandError as exc:
         print(f"listbackup: {exc}", file=sys.stderr)
-        return 2
-    except devstack.DevStackError as exc:
+        return exc.status
+    except localaws_process.LocalAwsError as exc:
         print(f"listbackup: local AWS failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -57,13 +89,29 @@ def _parser() -> argparse.ArgumentParser:
     boot.set_defaults(run=_bootstrap)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
-    schema.set_defaults(run=lambda _args: _print(sdl()))
+    schema.set_defaults(run=_schema)
     return parser
 
 
-def _print(text: str) -> int:
-    sys.stdout.write(text)
+def _schema(args: argparse.Namespace) -> int:
+    from listbackup.schema import sdl  # noqa: PLC0415 - see the module docstring
+
+    sys.stdout.write(sdl())
     return 0
+
+
+def _load_settings(*, identity: bool = False) -> Settings:
+    """The settings from the environment; a missing or invalid one stops the command with
+    one line naming it."""
+    from listbackup.config import SettingsError, load_settings  # noqa: PLC0415
+
+    try:
+        settings = load_settings()
+        if identity:
+            settings.require_identity()
+    except SettingsError as exc:
+        raise _CommandError(str(exc), status=2) from exc
+    return settings
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -74,9 +122,18 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 def _dev(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    with devstack.local_aws() as endpoint:
+    with localaws_process.started() as local_aws:
+        # Imported while the local AWS starts.
+        import asyncio  # noqa: PLC0415
+
+        import uvicorn  # noqa: PLC0415
+
+        from listbackup import devstack, logs  # noqa: PLC0415
+        from listbackup.server import create_app  # noqa: PLC0415
+
+        endpoint = local_aws.endpoint()
         devstack.apply_dev_environment(endpoint)
-        settings = load_settings()
+        settings = _load_settings()
         logs.configure(settings.log_level)
         log.info("local AWS (moto) on %s; bootstrapping", endpoint)
         report = asyncio.run(_run_bootstrap(settings))
@@ -88,8 +145,7 @@ def _dev(args: argparse.Namespace) -> int:
                 "cognito_jwks_url": devstack.jwks_url(endpoint, report.user_pool_id),
             }
         )
-        url = f"http://{args.host}:{args.port}/graphql"
-        server = _ReadyServer(
+        server = devstack.ReadyServer(
             uvicorn.Config(
                 create_app(settings),
                 host=args.host,
@@ -98,28 +154,19 @@ def _dev(args: argparse.Namespace) -> int:
                 proxy_headers=False,
                 ws_max_size=settings.max_body_bytes,
             ),
-            ready_line=f"ListBackup is ready. GraphiQL: {url}  (Ctrl-C stops everything)",
+            url=f"http://{args.host}:{args.port}/graphql",
+            since=_STARTED,
         )
         server.run()
     return 0
 
 
-class _ReadyServer(uvicorn.Server):
-    """Prints one ready line once the socket is listening."""
-
-    def __init__(self, config: uvicorn.Config, ready_line: str) -> None:
-        super().__init__(config)
-        self.ready_line = ready_line
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            print(self.ready_line, flush=True)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings()  # fail fast, before uvicorn forks workers
-    settings.require_identity()
+    import uvicorn  # noqa: PLC0415
+
+    from listbackup import logs  # noqa: PLC0415
+
+    settings = _load_settings(identity=True)  # fail fast, before uvicorn forks workers
     logs.configure(settings.log_level)
     uvicorn.run(
         "listbackup.cli:app_from_environment",
@@ -138,13 +185,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 def app_from_environment() -> Starlette:
     """The app factory each uvicorn worker calls: settings from the environment."""
+    from listbackup import logs  # noqa: PLC0415
+    from listbackup.config import load_settings  # noqa: PLC0415
+    from listbackup.server import create_app  # noqa: PLC0415
+
     settings = load_settings()
     logs.configure(settings.log_level)
     return create_app(settings)
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    import asyncio  # noqa: PLC0415
+
+    from listbackup import logs  # noqa: PLC0415
+
+    settings = _load_settings()
     logs.configure(settings.log_level)
     report = asyncio.run(_run_bootstrap(settings))
     for resource in report.created:
@@ -157,5 +212,8 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 async def _run_bootstrap(settings: Settings) -> BootstrapReport:
+    from listbackup.aws import open_clients  # noqa: PLC0415
+    from listbackup.bootstrap import bootstrap  # noqa: PLC0415
+
     async with open_clients(settings) as clients:
         return await bootstrap(clients, settings)

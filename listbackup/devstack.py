@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import importlib.util
 import os
-import selectors
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 
@@ -22,10 +16,7 @@ from starlette.types import ASGIApp
 
 from listbackup.config import DEFAULT_MAX_BODY_BYTES
 from listbackup.localaws import RESET_PATH
-
-_READY_TIMEOUT = 30.0
-_STOP_TIMEOUT = 5.0
-_PR_SET_PDEATHSIG = 1
+from listbackup.localaws import process as localaws_process
 
 #: What ``listbackup dev`` sets unless the environment already says otherwise.
 DEV_DEFAULTS = {
@@ -55,62 +46,11 @@ def free_port(host: str) -> int:
         return port
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the parent dies, even by SIGKILL (Linux only)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 @contextlib.contextmanager
 def local_aws(host: str = "127.0.0.1") -> Iterator[str]:
     """Run the local AWS (moto, DynamoDB serialized) until the block exits; yield its URL."""
-    if importlib.util.find_spec("moto") is None:
-        raise DevStackError("moto is not installed: install the local extra, listbackup[local]")
-    # moto is not ours to measure: a coverage run (which passes itself on to children
-    # through this variable) would trace every call the local AWS makes.
-    env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "listbackup.localaws", "--host", host, "--port", "0"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        # Its own process group: Ctrl-C reaches us, and we stop it in order.
-        start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
-    )
-    try:
-        yield _wait_ready(process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
-
-
-def _wait_ready(process: subprocess.Popen[bytes]) -> str:
-    """The endpoint from the child's ready line ("listening on URL")."""
-    assert process.stdout is not None  # noqa: S101 - piped above
-    ready = selectors.DefaultSelector()
-    ready.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + _READY_TIMEOUT
-    line = b""
-    while not line.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not ready.select(remaining):
-            raise DevStackError(f"local AWS did not start within {_READY_TIMEOUT:.0f}s")
-        chunk = os.read(process.stdout.fileno(), 256)
-        if not chunk:
-            code = process.wait()
-            raise DevStackError(f"local AWS exited with code {code} while starting")
-        line += chunk
-    ready.close()
-    return line.decode().strip().removeprefix("listening on ")
+    with localaws_process.started(host) as process:
+        yield process.endpoint()
 
 
 async def reset_local_aws(
@@ -135,6 +75,26 @@ def apply_dev_environment(endpoint: str) -> None:
 def jwks_url(endpoint: str, user_pool_id: str) -> str:
     """Where moto serves the signing keys of a user pool."""
     return f"{endpoint}/{user_pool_id}/.well-known/jwks.json"
+
+
+class ReadyServer(uvicorn.Server):
+    """``listbackup dev``'s uvicorn: prints one ready line, with the time since ``since``
+    (a ``time.monotonic()`` reading), once the socket listens."""
+
+    def __init__(self, config: uvicorn.Config, *, url: str, since: float) -> None:
+        super().__init__(config)
+        self.url = url
+        self.since = since
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            took = time.monotonic() - self.since
+            print(
+                f"ListBackup is ready in {took:.1f} s. GraphiQL: {self.url}"
+                "  (Ctrl-C stops everything)",
+                flush=True,
+            )
 
 
 class _InLoopServer(uvicorn.Server):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 
+from listbackup import bootstrap as bootstrap_module
 from listbackup import integrations
 from listbackup.aws import AwsClients
 from listbackup.bootstrap import BootstrapReport, bootstrap
@@ -413,3 +417,67 @@ async def test_recreated_rule_target_queue_gets_its_send_policy_back(
     attrs = await _queue_attributes(clients, name)
     statements = json.loads(attrs.get("Policy") or "{}").get("Statement", [])
     assert f"events-{rule.name}" in [s.get("Sid") for s in statements]
+
+
+# --- waiting for tables, as real DynamoDB needs -----------------------------------------
+
+
+@dataclass
+class _DynamoDB:
+    """DynamoDB as far as creating one table goes, with the statuses real DynamoDB gives."""
+
+    existing_status: str | None
+    created_status: str
+    waited_for: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+
+    async def describe_table(self, TableName: str) -> dict[str, Any]:
+        self.calls.append("DescribeTable")
+        if self.existing_status is None:
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTable")
+        return {"Table": {"TableStatus": self.existing_status}}
+
+    async def create_table(self, **definition: Any) -> dict[str, Any]:
+        self.calls.append("CreateTable")
+        return {"TableDescription": {"TableStatus": self.created_status}}
+
+    def get_waiter(self, name: str) -> Any:
+        async def wait(TableName: str, WaiterConfig: dict[str, int]) -> None:
+            assert name == "table_exists"
+            self.waited_for.append(TableName)
+
+        return SimpleNamespace(wait=wait)
+
+    async def describe_time_to_live(self, TableName: str) -> dict[str, Any]:
+        self.calls.append("DescribeTimeToLive")
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED"}}
+
+    async def update_time_to_live(self, **update: Any) -> None:
+        self.calls.append("UpdateTimeToLive")
+
+
+_TTL_TABLE = next(t for t in SPEC.tables if t.ttl_attribute)
+
+
+@pytest.mark.parametrize(
+    ("existing_status", "created_status", "waits"),
+    [
+        (None, "CREATING", True),  # DynamoDB
+        (None, "ACTIVE", False),  # moto
+        ("CREATING", "", True),  # a bootstrap cut short
+        ("ACTIVE", "", False),
+    ],
+    ids=["created-creating", "created-active", "found-creating", "found-active"],
+)
+async def test_a_table_is_waited_for_only_until_it_is_active(
+    base_settings: Settings, existing_status: str | None, created_status: str, waits: bool
+) -> None:
+    dynamodb = _DynamoDB(existing_status, created_status)
+    clients = cast("AwsClients", SimpleNamespace(dynamodb=dynamodb))
+    name = base_settings.names.table(_TTL_TABLE.name)
+
+    await bootstrap_module._table(clients, base_settings.names, _TTL_TABLE, BootstrapReport())
+
+    assert dynamodb.waited_for == ([name] if waits else [])
+    # A table just created has no TTL yet: no need to ask before setting it.
+    assert ("DescribeTimeToLive" in dynamodb.calls) is (existing_status is not None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +177,28 @@ def _wait_gone(pids: list[int], timeout: float = 15) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
+@dataclass
+class DevStack:
+    process: subprocess.Popen[str]
+    url: str
+    ready_line: str
+    #: From spawning the command to reading its ready line, as measured here.
+    seconds_to_ready: float
+
+
+def _dev_environment() -> dict[str, str]:
+    """As a user runs it: its own moto, no AWS or ListBackup variables of ours."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
+
+
 @pytest.fixture
-def dev_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``listbackup dev`` as a user runs it: its own moto, no AWS variables of ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
+def dev_stack() -> Iterator[DevStack]:
+    """``listbackup dev``, started and ready."""
     port = free_port("127.0.0.1")
+    spawned = time.monotonic()
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "listbackup", "dev", "--port", str(port)],
-        env=env,
+        env=_dev_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -190,8 +206,8 @@ def dev_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
     try:
         assert process.stdout is not None
         ready = process.stdout.readline()
-        assert ready.startswith("ListBackup is ready. GraphiQL: "), ready
-        yield process, f"http://127.0.0.1:{port}"
+        assert ready.startswith("ListBackup is ready in "), ready
+        yield DevStack(process, f"http://127.0.0.1:{port}", ready, time.monotonic() - spawned)
     finally:
         if process.poll() is None:
             process.kill()
@@ -201,14 +217,43 @@ def dev_stack() -> Iterator[tuple[subprocess.Popen[str], str]]:
 
 
 @pytest.mark.slow
+def test_dev_says_when_it_is_ready_and_how_long_it_took(dev_stack: DevStack) -> None:
+    with httpx.Client(base_url=dev_stack.url, timeout=10) as http:
+        ready = http.get("/readyz")
+
+    line = re.fullmatch(
+        r"ListBackup is ready in (\d+\.\d) s\. GraphiQL: (\S+)  \(Ctrl-C stops everything\)\n",
+        dev_stack.ready_line,
+    )
+    assert line is not None, dev_stack.ready_line
+    assert line[2] == f"{dev_stack.url}/graphql"
+    assert ready.status_code == 200
+    # Counted from the process's own start (rounded to 0.1 s): never more than it took.
+    assert 0 < float(line[1]) <= dev_stack.seconds_to_ready + 0.1
+
+
+def test_a_bad_setting_stops_dev_with_one_line() -> None:
+    env = {**_dev_environment(), "LISTBACKUP_LOG_LEVEL": "LOUD"}
+
+    result = run_cli("dev", "--port", str(free_port("127.0.0.1")), env=env)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "listbackup: invalid setting LISTBACKUP_LOG_LEVEL: "
+        "Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'\n"
+    )
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("stop", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_dev_serves_the_catalogue_and_a_signal_stops_everything(
-    dev_stack: tuple[subprocess.Popen[str], str], stop: signal.Signals, exit_code: int
+    dev_stack: DevStack, stop: signal.Signals, exit_code: int
 ) -> None:
-    process, url = dev_stack
+    process = dev_stack.process
     children = _children(process.pid)
 
-    with httpx.Client(base_url=url, timeout=10) as http:
+    with httpx.Client(base_url=dev_stack.url, timeout=10) as http:
         ready = http.get("/readyz")
         page = http.get("/graphql", headers={"Accept": "text/html"})
         body = http.post("/graphql", json={"query": "{ platforms { slug name authType } }"}).json()
@@ -224,10 +269,8 @@ def test_dev_serves_the_catalogue_and_a_signal_stops_everything(
 
 
 @pytest.mark.slow
-def test_dev_killed_outright_takes_moto_with_it(
-    dev_stack: tuple[subprocess.Popen[str], str],
-) -> None:
-    process, _url = dev_stack
+def test_dev_killed_outright_takes_moto_with_it(dev_stack: DevStack) -> None:
+    process = dev_stack.process
     children = _children(process.pid)
 
     process.send_signal(signal.SIGKILL)

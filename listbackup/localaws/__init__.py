@@ -17,7 +17,12 @@ APIs it answers three local ones:
 - ``GET /_localaws/outbox`` lists the emails SES accepted (nothing leaves the local stack);
 - ``GET /_localaws/confirmation-code?pool=P&username=U`` is the code Cognito would mail.
 
-This package's ``app`` module imports moto; only the local AWS process imports it.
+As it starts, the process warms up every service the application uses (``warmup``), so
+that even the first requests of ``listbackup dev``'s bootstrap are answered quickly.
+
+This package's ``app`` and ``warmup`` modules import moto; only the local AWS process
+imports them. ``process`` is the parent's side (start, wait for the ready line, stop),
+standard library only, so ``listbackup dev`` starts the child before its own imports.
 """
 
 RESET_PATH = "/_localaws/reset"

@@ -27,7 +27,7 @@ from moto.s3.models import FakeKey, MultipartDict
 from moto.s3.utils import _VersionedKeyStore
 from werkzeug.serving import make_server
 
-from listbackup.localaws import CODE_PATH, OUTBOX_PATH, RESET_PATH
+from listbackup.localaws import CODE_PATH, OUTBOX_PATH, RESET_PATH, warmup
 
 _DYNAMODB_TARGETS = ("DynamoDB_", "DynamoDBStreams_")
 
@@ -185,13 +185,9 @@ def _json(start_response: StartResponse, value: object) -> list[bytes]:
 def serve(host: str, port: int, *, ready: Callable[[str], None]) -> None:
     """Serve until SIGTERM/SIGINT; call ``ready`` with the endpoint once bound."""
     cheaper_transactions()
-    server = make_server(
-        host,
-        port,
-        LocalAws(DomainDispatcherApplication(create_backend_app)),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
+    warmup.install()
+    app = LocalAws(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     # werkzeug logs every request; nobody reads them.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     bound_host, bound_port = server.server_address[:2]
@@ -205,6 +201,9 @@ def serve(host: str, port: int, *, ready: Callable[[str], None]) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     ready(f"http://{bound_host}:{bound_port}")
+    # After the ready line, while the parent is still importing its own modules. A
+    # request that comes first waits for what it needs, as it would have anyway.
+    threading.Thread(target=warmup.warm_up, args=(app,), name="warm-up", daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 
