@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
 
+    worker = commands.add_parser(
+        "worker", help="run backup jobs, the scheduler and the retention sweep against AWS"
+    )
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once")
+    worker.set_defaults(run=_worker)
+
     boot = commands.add_parser("bootstrap", help="create missing AWS resources, seed the catalogue")
     boot.set_defaults(run=_bootstrap)
 
@@ -147,7 +153,8 @@ def _dev(args: argparse.Namespace) -> int:
         )
         server = devstack.ReadyServer(
             uvicorn.Config(
-                create_app(settings),
+                # A worker (with the scheduler) beside the API: a backup runs end to end.
+                create_app(settings, worker_concurrency=2),
                 host=args.host,
                 port=args.port,
                 log_config=None,
@@ -159,6 +166,39 @@ def _dev(args: argparse.Namespace) -> int:
         )
         server.run()
     return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Until SIGTERM or SIGINT, which drain: running jobs finish their current data type
+    (within LISTBACKUP_WORKER_GRACE_SECONDS), the rest are given back; then exit 0."""
+    import asyncio  # noqa: PLC0415
+
+    from listbackup import logs  # noqa: PLC0415
+
+    if args.concurrency < 1:
+        raise _CommandError("--concurrency must be at least 1", status=2)
+    settings = _load_settings(identity=True)
+    logs.configure(settings.log_level)
+    asyncio.run(_run_worker(settings, args.concurrency))
+    return 0
+
+
+async def _run_worker(settings: Settings, concurrency: int) -> None:
+    import asyncio  # noqa: PLC0415
+
+    from listbackup.deps import open_deps  # noqa: PLC0415
+    from listbackup.worker import Timing, Worker  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_deps(settings) as app:
+        worker = Worker(app, concurrency=concurrency, timing=Timing.from_settings(settings))
+        print(
+            f"ListBackup worker {worker.name} is running ({concurrency} jobs at once).", flush=True
+        )
+        await worker.run(stop)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -26,6 +26,12 @@ DEV_DEFAULTS = {
     # No email leaves the local stack: new users are confirmed at once.
     "LISTBACKUP_AUTO_CONFIRM": "true",
     "LISTBACKUP_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
+    # The worker beside the API: a due schedule is queued within seconds, a queued job
+    # picked up as soon as it arrives; a retry waits seconds, not minutes.
+    "LISTBACKUP_SCHEDULER_INTERVAL_SECONDS": "2",
+    "LISTBACKUP_WORKER_POLL_SECONDS": "2",
+    "LISTBACKUP_WORKER_GRACE_SECONDS": "3",
+    "LISTBACKUP_WORKER_RETRY_BASE_SECONDS": "5",
 }
 #: moto accepts any credentials; fixed fake ones keep real ones out of the local stack.
 DEV_CREDENTIALS = {

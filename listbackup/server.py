@@ -41,6 +41,7 @@ from listbackup.middleware import (
 from listbackup.schema import build_schema
 from listbackup.services import accounts, oauth
 from listbackup.websocket_rules import AnonymousSlots, LegacyGraphQLWSHandler, Slot
+from listbackup.worker import Timing, Worker
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,22 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "dynamodb": "ok"})
 
 
+@asynccontextmanager
+async def _beside(deps: AppDeps, concurrency: int) -> AsyncIterator[None]:
+    """A worker in this process while the block runs; drained when it exits."""
+    if concurrency <= 0:
+        yield
+        return
+    worker = Worker(deps, concurrency=concurrency, timing=Timing.from_settings(deps.settings))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 async def _resume_moves(deps: AppDeps) -> None:
     try:
         resumed = await accounts.resume_moves(deps.for_operation())
@@ -203,9 +220,11 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     token_clock: Callable[[], datetime] = utc_now,
     platform_transport: httpx.AsyncBaseTransport | None = None,
+    worker_concurrency: int = 0,
 ) -> Starlette:
     """The ASGI app. Tests may move the clocks and route platform traffic (connectors,
-    OAuth token endpoints) to local fakes (see :func:`listbackup.deps.open_deps`)."""
+    OAuth token endpoints) to local fakes (see :func:`listbackup.deps.open_deps`). With
+    ``worker_concurrency``, a worker runs in the same process (``listbackup dev``)."""
     settings.require_identity()
 
     @asynccontextmanager
@@ -222,7 +241,8 @@ def create_app(
             # A move a crashed process left half-done is finished before serving.
             await _resume_moves(deps)
             app.state.deps = deps  # for tests and benchmarks that look inside
-            yield {"deps": deps}
+            async with _beside(deps, worker_concurrency):
+                yield {"deps": deps}
 
     schema = build_schema(
         max_query_cost=settings.max_query_cost,

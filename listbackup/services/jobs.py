@@ -187,7 +187,10 @@ async def files(deps: Deps, *, principal: Principal, job: Job) -> list[BackupFil
     )
     if job.files_expired_at is not None:
         return []
-    return await deps.loaders.files_by_job.load(job.id)
+    found = await deps.loaders.files_by_job.load(job.id)
+    order = {data_type: n for n, data_type in enumerate(job.data_types)}
+    # In the order the job read them; the manifest, written last, last.
+    return sorted(found, key=lambda f: order.get(f.data_type, len(order)))
 
 
 async def file_url(deps: Deps, file: BackupFile) -> str:
