@@ -23,6 +23,8 @@ from listbackup.models.jobs import JobStatus, Progress
 
 log = logging.getLogger(__name__)
 
+OPEN_RETRY_SECONDS = 5.0
+
 
 def parse(detail: dict[str, Any]) -> JobEvent | None:
     """A job event from a bus event's detail; None when it is not one."""
@@ -50,12 +52,16 @@ def parse(detail: dict[str, Any]) -> JobEvent | None:
 
 @contextlib.asynccontextmanager
 async def fanout(app: AppDeps) -> AsyncIterator[LiveQueue]:
-    """This process's live queue, polled into ``app.broker`` until the block exits."""
+    """This process's live queue, polled into ``app.broker`` until the block exits.
+
+    The API serves meanwhile whatever happens here: a queue that cannot be made yet (the
+    bus missing, AWS briefly failing) is tried again every few seconds, and live
+    subscriptions see no events until it is."""
     queue = LiveQueue(app.clients, app.settings.names, uuid.uuid4().hex[:12])
-    await queue.open()
+    opened = asyncio.Event()
     tasks = [
-        asyncio.create_task(_poll(app, queue), name="live-poll"),
-        asyncio.create_task(_housekeeping(app, queue), name="live-housekeeping"),
+        asyncio.create_task(_poll(app, queue, opened), name="live-poll"),
+        asyncio.create_task(_housekeeping(app, queue, opened), name="live-housekeeping"),
     ]
     try:
         yield queue
@@ -63,10 +69,23 @@ async def fanout(app: AppDeps) -> AsyncIterator[LiveQueue]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await queue.close()
+        if opened.is_set():
+            await queue.close()
 
 
-async def _poll(app: AppDeps, queue: LiveQueue) -> None:
+async def _open(queue: LiveQueue, opened: asyncio.Event) -> None:
+    while not opened.is_set():
+        try:
+            await queue.open()
+        except Exception:
+            log.exception("live queue %s could not be made; trying again", queue.name)
+            await asyncio.sleep(OPEN_RETRY_SECONDS)
+        else:
+            opened.set()
+
+
+async def _poll(app: AppDeps, queue: LiveQueue, opened: asyncio.Event) -> None:
+    await _open(queue, opened)
     wait = app.settings.live_poll_seconds
     while True:
         try:
@@ -81,8 +100,9 @@ async def _poll(app: AppDeps, queue: LiveQueue) -> None:
                 app.broker.publish(event)
 
 
-async def _housekeeping(app: AppDeps, queue: LiveQueue) -> None:
+async def _housekeeping(app: AppDeps, queue: LiveQueue, opened: asyncio.Event) -> None:
     settings = app.settings
+    await opened.wait()
     while True:
         await asyncio.sleep(settings.live_heartbeat_seconds)
         try:
