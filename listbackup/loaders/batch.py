@@ -68,6 +68,8 @@ class TableBatcher:
             # call_soon runs after every callback already queued: the other loaders of
             # this tick get their keys in first.
             loop.call_soon(lambda: asyncio.ensure_future(self._flush()))
+        if len(futures) == 1:  # most loads: no gathering future and callbacks to build
+            return [await futures[0]]
         return list(await asyncio.gather(*futures))
 
     async def _flush(self) -> None:
