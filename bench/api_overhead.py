@@ -1,7 +1,7 @@
 """What the API's request path costs on top of the DynamoDB work it does.
 
     .venv/bin/python bench/api_overhead.py [--part viewer|tree|all] [--rounds 10]
-        [--requests 200] [--clients 8] [--tree-runs 12]
+        [--requests 200] [--clients 8] [--tree-runs 12] [--baseline DIR]
 
 Starts its own moto (a child process, as `listbackup dev` does) and bootstraps it, then:
 
@@ -13,6 +13,8 @@ viewer  serves the API as `listbackup serve` does (a child process, JSON logs at
         same concurrent load, in interleaved rounds (API, bare, API, bare...); it prints
         each server's CPU per request (utime + stime from /proc/<pid>/stat) and their
         ratio. moto bounds both throughputs, so CPU, not latency, is what compares.
+        --baseline DIR adds the API and bare handler of another checkout (say, an older
+        commit's `git archive`) to the same rounds.
 tree    serves the API in this process, builds bench/nested_reads.py's tree at N = 100
         and runs its query; botocore hooks record every DynamoDB call a request makes
         (operation, parameters, start and end), which are then replayed with the same
@@ -37,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -169,9 +171,21 @@ def free_ports(count: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def child(name: str, argv: list[str], port: int, log: IO[bytes]) -> Iterator[Child]:
+def child(
+    name: str, argv: list[str], port: int, log: IO[bytes], code: Path | None = None
+) -> Iterator[Child]:
+    """A server process, ready; ``code``: a checkout whose ``listbackup`` it runs instead."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
-        [sys.executable, *argv], stdin=subprocess.DEVNULL, stdout=log, stderr=log
+        [sys.executable, *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        env=env,
+        # `python -m` looks in its working directory first.
+        cwd=code,
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -221,62 +235,60 @@ async def sign_in(url: str, email: str) -> str:
         return token
 
 
-@dataclass
-class Rounds:
-    cpu: dict[str, list[float]] = field(default_factory=lambda: {"api": [], "bare": []})
-    rate: dict[str, list[float]] = field(default_factory=lambda: {"api": [], "bare": []})
-
-
 async def viewer_part(args: argparse.Namespace, workdir: Path) -> None:
     email = "viewer@bench.local"
-    api_port, bare_port = free_ports(2)
-    api_log_path = workdir / "api.log"
-    with (
-        api_log_path.open("wb") as api_log,
-        (workdir / "bare.log").open("wb") as bare_log,
-        child(
-            "api",
-            ["-m", "listbackup", "serve", "--host", "127.0.0.1", "--port", str(api_port)],
-            api_port,
-            api_log,
-        ) as api,
-        child("bare", [__file__, "bare", "--port", str(bare_port)], bare_port, bare_log) as bare,
-    ):
-        token = await sign_in(api.url, email)
-        rounds = Rounds()
-        servers = {"api": api, "bare": bare}
+    # (name, code): this checkout's servers, then a baseline checkout's if asked for.
+    pairs: list[tuple[str, Path | None]] = [("", None)]
+    if args.baseline is not None:
+        pairs.append(("@base", args.baseline.resolve()))
+    ports = iter(free_ports(2 * len(pairs)))
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, Child] = {}
+        for suffix, code in pairs:
+            api_port, bare_port = next(ports), next(ports)
+            api_log = stack.enter_context((workdir / f"api{suffix}.log").open("wb"))
+            bare_log = stack.enter_context((workdir / f"bare{suffix}.log").open("wb"))
+            serve = ["-m", "listbackup", "serve", "--host", "127.0.0.1", "--port", str(api_port)]
+            bare = [__file__, "bare", "--port", str(bare_port)]
+            servers[f"api{suffix}"] = stack.enter_context(
+                child(f"api{suffix}", serve, api_port, api_log, code)
+            )
+            servers[f"bare{suffix}"] = stack.enter_context(
+                child(f"bare{suffix}", bare, bare_port, bare_log, code)
+            )
+        token = await sign_in(servers["api"].url, email)
         # Warm-up: JWKS fetched, connections to moto opened, code paths compiled.
         for server in servers.values():
             await load(server.url, token, requests=50, clients=args.clients, email=email)
+        cpu: dict[str, list[float]] = {name: [] for name in servers}
         print(
             f"viewer: {args.rounds} rounds each of {args.requests} requests from "
-            f"{args.clients} concurrent clients; server CPU per request"
+            f"{args.clients} concurrent clients; server CPU per request (ms), requests/s"
         )
-        print(
-            f"{'round':>5} {'api ms':>8} {'bare ms':>8} {'ratio':>6} {'api rps':>8} {'bare rps':>9}"
-        )
+        header = "".join(f"{name + ' ms':>12}" for name in servers)
+        print(f"{'round':>5}{header}{'ratio':>7}{'api rps':>9}{'bare rps':>9}")
         for n in range(args.rounds):
+            rate: dict[str, float] = {}
             for name, server in servers.items():
                 before, started = server.cpu_seconds(), time.perf_counter()
                 await load(
                     server.url, token, requests=args.requests, clients=args.clients, email=email
                 )
-                elapsed = time.perf_counter() - started
-                rounds.cpu[name].append((server.cpu_seconds() - before) * 1000 / args.requests)
-                rounds.rate[name].append(args.requests / elapsed)
-            api_ms, bare_ms = rounds.cpu["api"][-1], rounds.cpu["bare"][-1]
-            print(
-                f"{n + 1:>5} {api_ms:>8.2f} {bare_ms:>8.2f} {api_ms / bare_ms:>6.2f} "
-                f"{rounds.rate['api'][-1]:>8.0f} {rounds.rate['bare'][-1]:>9.0f}"
-            )
-    api_ms = sum(rounds.cpu["api"]) / args.rounds
-    bare_ms = sum(rounds.cpu["bare"]) / args.rounds
-    ratios = [a / b for a, b in zip(rounds.cpu["api"], rounds.cpu["bare"], strict=True)]
-    print(
-        f" mean {api_ms:>8.2f} {bare_ms:>8.2f} {api_ms / bare_ms:>6.2f}   "
-        f"(median of the rounds' ratios {statistics.median(ratios):.2f})"
-    )
-    _check_access_log(api_log_path)
+                rate[name] = args.requests / (time.perf_counter() - started)
+                cpu[name].append((server.cpu_seconds() - before) * 1000 / args.requests)
+            row = "".join(f"{values[-1]:>12.2f}" for values in cpu.values())
+            ratio = cpu["api"][-1] / cpu["bare"][-1]
+            print(f"{n + 1:>5}{row}{ratio:>7.2f}{rate['api']:>9.0f}{rate['bare']:>9.0f}")
+    mean = {name: sum(values) / args.rounds for name, values in cpu.items()}
+    print(f"{'mean':>5}{''.join(f'{value:>12.2f}' for value in mean.values())}")
+    for suffix, _ in pairs:
+        api_cpu, bare_cpu = cpu[f"api{suffix}"], cpu[f"bare{suffix}"]
+        ratios = [a / b for a, b in zip(api_cpu, bare_cpu, strict=True)]
+        print(
+            f"ratio api{suffix}/bare{suffix}: {mean[f'api{suffix}'] / mean[f'bare{suffix}']:.2f} "
+            f"(median of the rounds' ratios {statistics.median(ratios):.2f})"
+        )
+    _check_access_log(workdir / "api.log")
 
 
 def _check_access_log(path: Path) -> None:
@@ -465,6 +477,12 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=200, help="requests per round")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--tree-runs", type=int, default=12, help="timed tree requests")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout (e.g. from git archive) whose API and bare handler run in the same "
+        "rounds, for before/after figures",
+    )
     parsed = parser.parse_args()
     if parsed.command == "bare":
         serve_bare(parsed.port)
