@@ -278,7 +278,7 @@ def test_the_cache_holds_so_many_texts_and_characters_and_no_long_text() -> None
     wide = DocumentCache(max_entries=10, max_chars=40, max_total_chars=50)
     for text in texts:
         wide.checked(text, parse(text))
-    assert len(wide) == 2  # 20 and 21... characters each: two fit in 50
+    assert len(wide) == 2  # 16 to 20 characters each: the last two fit in 50
 
 
 async def _run(schema: Any, query: str, variables: dict[str, Any] | None = None) -> set[str]:
