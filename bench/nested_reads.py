@@ -157,7 +157,8 @@ async def main(sizes: list[int], runs: int) -> None:
             )
             store = Store.create(clients, settings.names)
             print(
-                f"{'N':>6} {'accounts':>9} {'BatchGetItem':>13} {'Query':>6} {'total':>6} "
+                f"{'N':>6} {'accounts':>9} {'BatchGetItem':>13} {'GetItem':>8} {'Query':>6} "
+                f"{'total':>6} "
                 f"{'median ms':>10} {'p95 ms':>8}"
             )
             async with (
@@ -173,7 +174,8 @@ async def main(sizes: list[int], runs: int) -> None:
                         statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
                     )
                     print(
-                        f"{size:>6} {accounts:>9} {ops['BatchGetItem']:>13} {ops['Query']:>6} "
+                        f"{size:>6} {accounts:>9} {ops['BatchGetItem']:>13} {ops['GetItem']:>8} "
+                        f"{ops['Query']:>6} "
                         f"{sum(ops.values()):>6} {statistics.median(timings):>10.1f} {p95:>8.1f}"
                     )
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from jose import jwt
+from jose import jwk, jwt
 from jose.exceptions import JOSEError
 
 from listbackup.errors import UnauthenticatedError
@@ -60,6 +60,8 @@ class TokenVerifier:
         self._monotonic = monotonic
         self._clock = clock
         self._keys: dict[str, dict[str, Any]] = {}
+        #: The keys of ``_keys`` as key objects, built on first use.
+        self._public_keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
 
@@ -108,13 +110,22 @@ class TokenVerifier:
             subject=str(claims["sub"]), token=token, issued_at=issued_at, expires_at=expires_at
         )
 
-    async def _key(self, kid: str) -> dict[str, Any] | None:
-        if kid in self._keys:
-            return self._keys[kid]
-        async with self._lock:
-            if kid not in self._keys and self._may_fetch():
-                await self._fetch()
-        return self._keys.get(kid)
+    async def _key(self, kid: str) -> Any:
+        """The public key of ``kid`` (a python-jose key object), or None."""
+        if kid not in self._keys:
+            async with self._lock:
+                if kid not in self._keys and self._may_fetch():
+                    await self._fetch()
+        public = self._public_keys.get(kid)
+        if public is None and kid in self._keys:
+            # Built once: building an RSA key from its JWK costs about as much as
+            # checking a signature with it.
+            try:
+                public = jwk.construct(self._keys[kid], ALGORITHM)
+            except (JOSEError, ValueError, TypeError, KeyError, OverflowError):
+                return None  # a corrupt key in the JWKS: nothing it signed is valid
+            self._public_keys[kid] = public
+        return public
 
     def _may_fetch(self) -> bool:
         return (
@@ -135,5 +146,6 @@ class TokenVerifier:
                 for k in keys
                 if isinstance(k, dict) and k.get("kty") == "RSA" and isinstance(k.get("kid"), str)
             }
+            self._public_keys = {}
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             log.error("could not fetch the JWKS from %s: %s", self.jwks_url, type(exc).__name__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -240,6 +241,10 @@ def create_app(
         ):
             # A move a crashed process left half-done is finished before serving.
             await _resume_moves(deps)
+            # What start-up made lives as long as the process: the collector need not
+            # walk it again on every collection a request's garbage sets off.
+            gc.collect()
+            gc.freeze()
             app.state.deps = deps  # for tests and benchmarks that look inside
             async with _beside(deps, worker_concurrency):
                 yield {"deps": deps}

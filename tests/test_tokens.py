@@ -636,6 +636,31 @@ async def test_key_dropped_from_the_jwks_stops_working_after_a_refetch(
     assert jwks.requests == 2
 
 
+async def test_each_key_is_built_once_and_rebuilt_when_the_jwks_changes_it(
+    verifier: TokenVerifier, jwks: FakeJwks, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    construct = jwk.construct
+
+    def counting(key: Any, algorithm: str) -> Any:
+        if isinstance(key, dict):  # a JWK from the JWKS (signing in the test passes PEM)
+            built.append(key["kid"])
+        return construct(key, algorithm)
+
+    monkeypatch.setattr("listbackup.auth.jwk.construct", counting)
+    for n in range(5):
+        assert (await verifier.verify(token_for(KEY_A, "a", sub=f"user-{n}"))).subject
+    assert built == ["a"]
+
+    # The same kid now names another key: a refetch (for kid b) replaces it.
+    jwks.keys = [public_jwk(KEY_B, "a"), public_jwk(KEY_B, "b")]
+    clock.now += REFETCH_INTERVAL_SECONDS
+    assert (await verifier.verify(token_for(KEY_B, "b"))).subject == "user-1"
+    await assert_rejected(verifier, token_for(KEY_A, "a"))
+    assert (await verifier.verify(token_for(KEY_B, "a"))).subject == "user-1"
+    assert built == ["a", "b", "a"]
+
+
 @pytest.mark.parametrize(
     "token",
     [

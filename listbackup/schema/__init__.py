@@ -11,7 +11,6 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -23,7 +22,7 @@ from strawberry.types.graphql import OperationType
 from listbackup.config import DEFAULT_MAX_QUERY_COST
 from listbackup.context import Context
 from listbackup.schema.errors import ErrorEdge
-from listbackup.schema.limits import MAX_TOKENS, QueryLimits
+from listbackup.schema.limits import DocumentCache, QueryLimits
 from listbackup.schema.node import NodeQuery
 from listbackup.schema.types.accounts import AccountMutation, AccountQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
@@ -96,17 +95,19 @@ def build_schema(
 ) -> strawberry.Schema:
     """The schema with its request limits; introspection and "Did you mean" suggestions
     are off unless asked for (the SDL is the same either way)."""
-    # Factories: Strawberry builds fresh extension instances for every operation.
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        # Before validation: what it counts bounds the work of the rules below.
-        partial(QueryLimits, max_cost=max_query_cost),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+    rules = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     if not introspection:
-        extensions.append(DisableIntrospection)
-    extensions.append(partial(ErrorEdge, suggestions=suggestions))
+        rules.extend(DisableIntrospection().validation_rules)
+    # Factories: Strawberry builds fresh extension instances for every operation; the
+    # parsed and validated documents they share live in the schema's one cache.
+    cache = DocumentCache()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryLimits, max_cost=max_query_cost, rules=rules, cache=cache),
+        partial(ErrorEdge, suggestions=suggestions),
+    ]
     return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
 
 

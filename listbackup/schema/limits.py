@@ -6,15 +6,19 @@ and alias limiters walk every expansion), and nested pages multiply (100 childre
 with 100 children...). So before anything else walks the document, :class:`QueryLimits`
 counts its fields with fragments expanded, and computes the operation's cost: the most
 objects its answer can hold (docs/security.md has the formula and real queries' costs).
+What depends on the text alone (the parse, the field count, validation) is done once
+per distinct text and kept in a :class:`DocumentCache`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -38,6 +42,7 @@ from graphql import (
 )
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from listbackup.errors import BadUserInputError
 from listbackup.models.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -56,6 +61,13 @@ MAX_NESTING = 64
 #: this module attribute each time a validation starts, as its documentation suggests.
 OVERLAP_BUDGET = 20_000
 overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
+
+#: Distinct query texts kept parsed and validated per schema, the longest text kept, and
+#: the most characters kept in all (about 120 bytes of parsed document each: 16 MiB).
+#: The frontend's largest query is about 100 tokens, a few hundred characters.
+CACHED_DOCUMENTS = 256
+MAX_CACHED_QUERY_CHARS = 8_192
+MAX_CACHED_CHARS = 131_072
 
 #: Lists of objects that take no ``first``, by (type, field): how many items they hold.
 LIST_BOUNDS: Mapping[tuple[str, str], int] = {
@@ -92,6 +104,13 @@ def check(
     max_cost: int,
 ) -> Refusal | None:
     """Why the document may not run, or None. The counting is linear in its size."""
+    return check_fields(document) or check_cost(
+        schema, document, variables=variables, operation_name=operation_name, max_cost=max_cost
+    )
+
+
+def check_fields(document: DocumentNode) -> Refusal | None:
+    """The half of :func:`check` that depends on the document alone."""
     fields = FieldCounter(document).total()
     if fields is None:
         return Refusal(f"The document nests more than {MAX_NESTING} levels deep.", {})
@@ -101,6 +120,19 @@ def check(
             f"at most {MAX_FIELDS} are allowed.",
             {"fields": fields, "maxFields": MAX_FIELDS},
         )
+    return None
+
+
+def check_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    max_cost: int,
+) -> Refusal | None:
+    """The half that depends on the request too (``first`` may be a variable). Run only
+    on documents :func:`check_fields` accepted."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:  # no such operation: Strawberry refuses it on its own
         return None
@@ -299,26 +331,125 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     }
 
 
-class QueryLimits(SchemaExtension):
-    """Refuses documents over the field or cost limit before validation runs: a refusal
-    stands in for the validation errors, so Strawberry skips validation altogether."""
+@dataclass(slots=True)
+class _Checked:
+    """A parsed document and what its checks found that holds for every request."""
 
-    def __init__(self, *, max_cost: int) -> None:
+    document: DocumentNode
+    fields_refusal: Refusal | None
+    #: The rules ``errors`` were found with; None until validated.
+    rules: tuple[type[ASTValidationRule], ...] | None = None
+    errors: tuple[GraphQLError, ...] = ()
+
+
+class DocumentCache:
+    """Parsed documents by query text, with their field count and validation (LRU).
+
+    A client sends the same few texts over and over; parsing and validating one costs
+    far more than answering a small query. Only texts up to ``max_chars`` are kept, and
+    at most ``max_total_chars`` of them (a parsed document holds about 120 bytes per
+    character), so unique texts cannot grow memory, only evict each other."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = CACHED_DOCUMENTS,
+        max_chars: int = MAX_CACHED_QUERY_CHARS,
+        max_total_chars: int = MAX_CACHED_CHARS,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.max_total_chars = max_total_chars
+        self._entries: OrderedDict[str, _Checked] = OrderedDict()
+        self._chars = 0
+
+    def document(self, query: str | None) -> DocumentNode | None:
+        if query is None or (entry := self._entries.get(query)) is None:
+            return None
+        self._entries.move_to_end(query)
+        return entry.document
+
+    def checked(self, query: str | None, document: DocumentNode) -> _Checked:
+        """The entry of ``document``, parsed from ``query``: cached, made, or made and
+        kept."""
+        entry = self._entries.get(query) if query is not None else None
+        if entry is not None and entry.document is document:
+            return entry
+        entry = _Checked(document, check_fields(document))
+        if query is not None and len(query) <= self.max_chars:
+            self._keep(query, entry)
+        return entry
+
+    def _keep(self, query: str, entry: _Checked) -> None:
+        replaced = self._entries.pop(query, None)
+        if replaced is not None:
+            self._chars -= len(query)
+        self._entries[query] = entry
+        self._chars += len(query)
+        while len(self._entries) > self.max_entries or self._chars > self.max_total_chars:
+            evicted, _ = self._entries.popitem(last=False)
+            self._chars -= len(evicted)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class QueryLimits(SchemaExtension):
+    """Every check a document goes through before it runs: the token limit while it is
+    parsed, then the field and cost limits, then validation (``rules`` on top of
+    Strawberry's). The field and cost limits run before validation, whose work they
+    bound; a refusal stands in for the validation errors, so validation is skipped.
+
+    The parse, the field count and validation depend on the text alone and are done
+    once per distinct text (``cache``, shared by every operation of a schema); the cost
+    depends on the variables too and is computed for every operation."""
+
+    def __init__(
+        self,
+        *,
+        max_cost: int,
+        max_tokens: int = MAX_TOKENS,
+        rules: Sequence[type[ASTValidationRule]] = (),
+        cache: DocumentCache,
+    ) -> None:
         self.max_cost = max_cost
+        self.max_tokens = max_tokens
+        self.rules = tuple(rules)
+        self.cache = cache
+
+    def on_parse(self) -> Iterator[None]:
+        # Strawberry builds each hook's context manager for every operation: two hooks
+        # (no on_operation) are cheaper than three.
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        if context.graphql_document is None:
+            # A miss leaves it to Strawberry, which parses and reports syntax errors.
+            context.graphql_document = self.cache.document(context.query)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            entry = self.cache.checked(context.query, document)
+            # The graphql-core schema, as Strawberry's own validation reads it.
+            schema = context.schema._schema
             # Not every transport checks that variables are an object; coercion reports it.
             variables = context.variables if isinstance(context.variables, dict) else None
-            refusal = check(
-                # The graphql-core schema; Strawberry's own validation cache reads it so.
-                context.schema._schema,
-                context.graphql_document,
+            refusal = entry.fields_refusal or check_cost(
+                schema,
+                document,
                 variables=variables,
                 operation_name=context.operation_name,
                 max_cost=self.max_cost,
             )
             if refusal is not None:
                 context.pre_execution_errors = [refusal.as_error()]
+            else:
+                rules = context.validation_rules + self.rules
+                if entry.rules != rules:
+                    entry.errors = tuple(validate_document(schema, document, rules))
+                    entry.rules = rules
+                # Set, even when empty: Strawberry then skips its own validation.
+                context.pre_execution_errors = list(entry.errors)
         yield

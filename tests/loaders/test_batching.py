@@ -13,8 +13,12 @@ import pytest
 
 from listbackup.aws import AwsClients
 from listbackup.config import Settings
+from listbackup.errors import InfrastructureError
 from listbackup.loaders import Loaders
+from listbackup.models.users import User
 from listbackup.store import Store
+from listbackup.store import users as user_items
+from listbackup.store.dynamo import to_item
 from tests.helpers import tenant
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -32,6 +36,54 @@ def batch_gets(aws: AwsClients) -> Iterator[list[dict[str, Any]]]:
     aws.dynamodb.meta.events.register(event, record)
     yield calls
     aws.dynamodb.meta.events.unregister(event, record)
+
+
+@pytest.fixture
+def operations(aws: AwsClients) -> Iterator[list[str]]:
+    """Every DynamoDB operation our test client makes."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    event = "before-parameter-build.dynamodb"
+    aws.dynamodb.meta.events.register(event, record)
+    yield calls
+    aws.dynamodb.meta.events.unregister(event, record)
+
+
+async def test_a_lone_key_is_one_get_item(
+    aws: AwsClients, settings: Settings, operations: list[str]
+) -> None:
+    store = Store.create(aws, settings.names)
+    user = User(id="u-1", email="u1@example.com", name="One", created_at=NOW)
+    await aws.dynamodb.put_item(
+        TableName=store.users.table, Item=to_item(user_items.to_item_data(user))
+    )
+    operations.clear()
+    loaders = Loaders(store, clock=lambda: NOW)
+
+    found = await loaders.user.load("u-1")
+    missing = await loaders.account.load("a-1")
+
+    assert found == user
+    assert missing is None
+    assert operations == ["GetItem", "GetItem"]
+
+
+async def test_a_failed_read_fails_every_loader_waiting_on_it(
+    aws: AwsClients, settings: Settings
+) -> None:
+    # Tables under this prefix do not exist: DynamoDB answers ResourceNotFoundException.
+    names = settings.model_copy(update={"resource_prefix": "no-such-stack"}).names
+    loaders = Loaders(Store.create(aws, names), clock=lambda: NOW)
+
+    with pytest.raises(InfrastructureError, match="GetItem failed: ResourceNotFound"):
+        await loaders.user.load("u-1")
+    both = await asyncio.gather(
+        loaders.user.load("u-2"), loaders.account.load("a-1"), return_exceptions=True
+    )
+    assert [str(e) for e in both] == ["DynamoDB BatchGetItem failed: ResourceNotFoundException"] * 2
 
 
 async def test_keys_of_several_tables_share_one_call(

@@ -13,7 +13,15 @@ from graphql import GraphQLList, GraphQLNonNull, get_introspection_query, parse
 from listbackup.config import DEFAULT_MAX_QUERY_COST
 from listbackup.integrations import REGISTRY
 from listbackup.schema import build_schema
-from listbackup.schema.limits import LIST_BOUNDS, MAX_FIELDS, MAX_NESTING, Refusal, check
+from listbackup.schema.limits import (
+    LIST_BOUNDS,
+    MAX_FIELDS,
+    MAX_NESTING,
+    MAX_TOKENS,
+    DocumentCache,
+    Refusal,
+    check,
+)
 
 SCHEMA = build_schema()._schema
 
@@ -239,3 +247,91 @@ def test_the_catalogue_fits_its_list_bounds() -> None:
         max(len(p.credential_fields) for p in platforms)
         <= LIST_BOUNDS["Platform", "credentialFields"]
     )
+
+
+# --- the document cache: parse, field count and validation once per distinct text -----
+
+
+def test_a_text_is_parsed_once_and_its_document_reused() -> None:
+    cache = DocumentCache()
+    document = parse(VIEWER)
+
+    entry = cache.checked(VIEWER, document)
+
+    assert cache.document(VIEWER) is document
+    assert cache.checked(VIEWER, document) is entry
+    assert cache.document("{ viewer { id } }") is None
+
+
+def test_the_cache_holds_so_many_texts_and_characters_and_no_long_text() -> None:
+    cache = DocumentCache(max_entries=3, max_chars=40, max_total_chars=100)
+    texts = [f"{{ viewer {{ id{' ' * n} }} }}" for n in range(5)]
+    for text in texts:
+        cache.checked(text, parse(text))
+    long = "{ viewer { id " + " " * 40 + "} }"
+    cache.checked(long, parse(long))
+
+    assert len(cache) == 3
+    assert [cache.document(t) is not None for t in texts] == [False, False, True, True, True]
+    assert cache.document(long) is None
+
+    wide = DocumentCache(max_entries=10, max_chars=40, max_total_chars=50)
+    for text in texts:
+        wide.checked(text, parse(text))
+    assert len(wide) == 2  # 16 to 20 characters each: the last two fit in 50
+
+
+async def _run(schema: Any, query: str, variables: dict[str, Any] | None = None) -> set[str]:
+    """The reasons (or codes) of the errors an operation gets before any resolver runs."""
+    result = await schema.execute(query, variable_values=variables)
+    return {e.extensions.get("reason") or e.extensions["code"] for e in result.errors or []}
+
+
+async def test_a_cached_document_is_priced_with_each_requests_variables() -> None:
+    schema = build_schema(max_query_cost=1_000)
+    # n * n accounts; ``bogus`` fails validation, which only runs when the cost passes.
+    query = """query($n: Int) { viewer { bogus memberships(first: $n) { nodes { account {
+      children(first: $n) { nodes { id } } } } } } }"""
+
+    assert await _run(schema, query, {"n": 100}) == {"QUERY_TOO_COMPLEX"}
+    assert await _run(schema, query, {"n": 10}) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert await _run(schema, query, {"n": 100}) == {"QUERY_TOO_COMPLEX"}
+
+
+async def test_cached_validation_errors_and_refusals_come_back_every_time() -> None:
+    schema = build_schema()
+    unknown = "{ viewer { nope } }"
+    deep = "{ viewer { memberships { nodes { account { " + "parent { " * 9 + "id" + " }" * 13 + " }"
+    aliased = "{ " + " ".join(f"a{i}: __typename" for i in range(60)) + " }"
+    introspection = "{ __schema { types { name } } }"
+    bomb = "{ viewer { ...F0 } } " + " ".join(
+        f"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30)
+    )
+    bomb += " fragment F30 on User { id }"
+
+    for _ in range(2):
+        assert await _run(schema, unknown) == {"GRAPHQL_VALIDATION_FAILED"}
+        assert await _run(schema, deep) == {"GRAPHQL_VALIDATION_FAILED"}
+        assert await _run(schema, aliased) == {"GRAPHQL_VALIDATION_FAILED"}
+        assert await _run(schema, introspection) == {"GRAPHQL_VALIDATION_FAILED"}
+        assert await _run(schema, bomb) == {"QUERY_TOO_COMPLEX"}
+        assert await _run(schema, "{ viewer {") == {"GRAPHQL_PARSE_FAILED"}
+        assert await _run(schema, "{ __typename }") == set()
+
+
+async def test_the_token_limit_holds_whatever_is_cached() -> None:
+    schema = build_schema()
+    flood = "{" + " __typename" * MAX_TOKENS + " }"
+
+    for _ in range(2):
+        assert await _run(schema, flood) == {"GRAPHQL_PARSE_FAILED"}
+
+
+async def test_introspection_is_validated_with_the_schemas_own_rules() -> None:
+    open_schema = build_schema(introspection=True)
+    closed = build_schema()
+    query = "{ __schema { queryType { name } } }"
+
+    assert await _run(closed, query) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert await _run(open_schema, query) == set()
+    assert await _run(closed, query) == {"GRAPHQL_VALIDATION_FAILED"}
