@@ -224,7 +224,7 @@ async def test_revocation_costs_no_extra_dynamodb_call(
 
     assert "errors" not in body
     [record] = [r for r in caplog.records if hasattr(r, "dynamodb_calls")]
-    assert record.__dict__["dynamodb_calls"] == {"BatchGetItem": 1}
+    assert record.__dict__["dynamodb_calls"] == {"GetItem": 1}  # the user, and nothing else
 
 
 # ---------------------------------------------------------------- expiry
