@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     live_poll_seconds: int = Field(default=20, ge=0, le=20)
     live_heartbeat_seconds: float = Field(default=SPEC.live.heartbeat_seconds, gt=0, le=3600)
     live_ttl_seconds: int = Field(default=SPEC.live.ttl_seconds, ge=1, le=86_400)
+    #: Seconds between the server's keep-alives on a WebSocket (pings, or legacy "ka"s).
+    websocket_keep_alive_seconds: float = Field(default=15.0, gt=0, le=300)
     #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
     websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 

@@ -41,7 +41,13 @@ from listbackup.middleware import (
 )
 from listbackup.schema import build_schema
 from listbackup.services import accounts, oauth
-from listbackup.websocket_rules import AnonymousSlots, LegacyGraphQLWSHandler, Slot
+from listbackup.websocket_rules import (
+    KEEP_ALIVE_SECONDS,
+    AnonymousSlots,
+    LegacyGraphQLWSHandler,
+    Slot,
+    TransportWSHandler,
+)
 from listbackup.worker import Timing, Worker
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,7 @@ class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context and JSON errors for malformed requests."""
 
     graphql_ws_handler_class = LegacyGraphQLWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
@@ -64,12 +71,15 @@ class GraphQLView(GraphQL[Context, None]):
         allowed_origins: Sequence[str],
         max_anonymous_websockets: int,
         init_timeout: timedelta,
+        keep_alive_seconds: float = KEEP_ALIVE_SECONDS,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
             allowed_origins=allowed_origins,
             connection_init_wait_timeout=init_timeout,
+            keep_alive=True,
+            keep_alive_interval=keep_alive_seconds,
         )
         self._anonymous = AnonymousSlots(max_anonymous_websockets)
 
@@ -261,6 +271,7 @@ def create_app(
         allowed_origins=settings.cors_origins,
         max_anonymous_websockets=settings.max_anonymous_websockets,
         init_timeout=timedelta(seconds=settings.websocket_init_timeout_seconds),
+        keep_alive_seconds=settings.websocket_keep_alive_seconds,
     )
     middleware: list[Middleware] = [
         Middleware(RequestContextMiddleware),

@@ -14,9 +14,15 @@ import contextlib
 from collections import Counter
 from typing import Any
 
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 INIT_TIMEOUT_CODE = 4408
+#: Seconds between the server's keep-alives: graphql-transport-ws pings, legacy "ka"s
+#: (proxies and load balancers close connections idle for a minute or so).
+KEEP_ALIVE_SECONDS = 15.0
 
 
 class AnonymousSlots:
@@ -71,3 +77,25 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, None]):
             await self.websocket.close(
                 code=INIT_TIMEOUT_CODE, reason="Connection initialisation timeout"
             )
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws, with the server pinging once the connection is acknowledged
+    (the protocol lets either side ping; the client answers pong)."""
+
+    async def handle(self) -> None:
+        pinger = asyncio.create_task(self._ping())
+        try:
+            await super().handle()
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pinger
+
+    async def _ping(self) -> None:
+        interval = getattr(self.view, "keep_alive_interval", None) or KEEP_ALIVE_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            if self.connection_acknowledged:
+                with contextlib.suppress(Exception):  # a socket closing meanwhile
+                    await self.send_message({"type": "ping"})

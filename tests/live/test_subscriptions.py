@@ -278,3 +278,17 @@ async def test_a_connection_holds_at_most_100_operations(
 
     assert refused["id"] == extra
     assert refused["type"] == "error"
+
+
+@pytest.mark.parametrize(("protocol", "beat"), [(TRANSPORT_WS, "ping"), (LEGACY_WS, "ka")])
+async def test_both_protocols_keep_an_idle_connection_alive(
+    client: httpx.AsyncClient, settings: Settings, protocol: str, beat: str
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    app = create_app(settings.model_copy(update={"websocket_keep_alive_seconds": 0.2}))
+    async with live_server(app) as url, socket(url, ada.token, protocol=protocol) as ws:
+        await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
+        async with asyncio.timeout(5):
+            beats = [(await ws.receive())["type"] for _ in range(2)]
+
+    assert beats == [beat, beat]
