@@ -28,9 +28,12 @@ class Socket:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
 
-    async def receive(self) -> dict[str, Any]:
-        message: dict[str, Any] = json.loads(await self.ws.recv(decode=True))
-        return message
+    async def receive(self, *, keep_alives: bool = False) -> dict[str, Any]:
+        """The next message; legacy "ka"s (which may come at any time) only if asked for."""
+        while True:
+            message: dict[str, Any] = json.loads(await self.ws.recv(decode=True))
+            if keep_alives or message != {"type": "ka"}:
+                return message
 
     async def init(self, token: str | None) -> dict[str, Any]:
         payload = {"authorization": f"Bearer {token}"} if token else {}

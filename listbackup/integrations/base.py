@@ -111,6 +111,9 @@ class ConnectorContext:
     http: httpx.AsyncClient | None = None
     #: Least seconds between two requests of one connection (the platform's rate).
     pace: float = 0.0
+    #: Waits for a share of a quota that every connection of the platform draws from
+    #: (the platform counts per OAuth app, across all our customers); None: no such quota.
+    throttle: Callable[[], Awaitable[None]] | None = None
     #: How to wait (between retries, for the pace); tests pass a recorder.
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
@@ -156,6 +159,15 @@ class Connector(abc.ABC):
 
 
 @dataclass(frozen=True, slots=True)
+class AppQuota:
+    """A token bucket: ``per_second`` requests a second on average, and ``burst`` at once
+    after a quiet spell. In any one second at most ``per_second + burst`` go out."""
+
+    per_second: float
+    burst: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Integration:
     """One platform: catalogue metadata plus the facts its connector is built on."""
 
@@ -170,6 +182,9 @@ class Integration:
     #: Least seconds between two requests of one connection, to stay under the
     #: platform's rate limit (429s are retried on top of this).
     pace: float = 0.0
+    #: A quota the platform counts per OAuth app, across every customer: every worker's
+    #: connections of the platform share it. None: the platform has no such quota.
+    app_quota: AppQuota | None = None
 
     @property
     def slug(self) -> str:

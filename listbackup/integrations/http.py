@@ -3,7 +3,8 @@
 - 429 and 503 (and other 5xx, and transport errors) are retried with the platform's
   ``Retry-After`` when it gives one, else exponential backoff with full jitter; so is any
   answer a platform's ``throttled`` rule calls a slow-down (Drive's quota 403s).
-- A per-connection pace keeps requests at least ``pace`` seconds apart.
+- A per-connection pace keeps requests at least ``pace`` seconds apart, and a throttle
+  shared by every worker keeps a platform's per-app quota (Keap's).
 - A 401 on an OAuth connection refreshes the token once and retries; a second 401, or a
   403, is :class:`CredentialsRejected`.
 
@@ -76,6 +77,7 @@ class PlatformClient:
         self._token_prefix = token_prefix
         self._throttled = throttled
         self._pace = context.pace
+        self._throttle = context.throttle
         self._sleep = context.sleep
         self._last_request = 0.0
         self._transport = context.transport
@@ -179,6 +181,8 @@ class PlatformClient:
             wait = self._last_request + self._pace - time.monotonic()
             if wait > 0:
                 await self._sleep(wait)
+        if self._throttle is not None:
+            await self._throttle()
         self._last_request = time.monotonic()
 
 

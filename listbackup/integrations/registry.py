@@ -4,7 +4,7 @@ for them (our OAuth apps, URL overrides); it builds the connectors."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -70,6 +70,7 @@ class Platforms:
         credentials: Mapping[str, str],
         tokens: TokenSource | None = None,
         http: httpx.AsyncClient | None = None,
+        throttle: Callable[[], Awaitable[None]] | None = None,
     ) -> Connector:
         """A connector for one connection. ``http``, the process's shared client, serves
         short uses; without it (a backup job's hours of reading) the connector opens a
@@ -83,5 +84,6 @@ class Platforms:
             # The shared client cannot reach a test's fake: then the connector's own does.
             http=http if self.transport is None else None,
             pace=integration.pace,
+            throttle=throttle,
         )
         return integration.connector(context)

@@ -26,7 +26,7 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.pages import Page
 from listbackup.models.platforms import AuthType
 from listbackup.models.users import Principal
-from listbackup.services import access, tokens
+from listbackup.services import access, quotas, tokens
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +182,18 @@ async def connector_for(
         account_id=connection.account_id, connection_id=connection.id
     )
     http = deps.http if shared_http else None
+    throttle = quotas.for_platform(deps, integration)
     if connection.auth_type is AuthType.API_KEY:
-        return deps.platforms.connector(integration, credentials=secret, http=http)
+        return deps.platforms.connector(
+            integration, credentials=secret, http=http, throttle=throttle
+        )
     extras = {k: str(v) for k, v in (secret.get("extras") or {}).items()}
     return deps.platforms.connector(
         integration,
         credentials=extras,
         tokens=tokens.VaultTokens(deps, connection=connection),
         http=http,
+        throttle=throttle,
     )
 
 

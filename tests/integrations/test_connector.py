@@ -88,6 +88,18 @@ async def test_the_declared_request_with_the_connections_placeholders() -> None:
     assert again.url.params["cursor"] == "c1"
 
 
+async def test_every_request_waits_for_the_platforms_shared_quota_first() -> None:
+    api, turns = example_api(), []
+
+    async def throttle() -> None:
+        turns.append(len(api.requests))  # requests already sent when this one asks
+
+    await collect(Example(context(transport=api.transport(), throttle=throttle)), "items")
+
+    assert turns == [0, 1]
+    assert len(api.requests) == 2
+
+
 async def test_since_keeps_records_changed_after_it_where_the_api_cannot_filter() -> None:
     api = example_api()
     connector = Example(context(transport=api.transport()))

@@ -289,6 +289,6 @@ async def test_both_protocols_keep_an_idle_connection_alive(
     async with live_server(app) as url, socket(url, ada.token, protocol=protocol) as ws:
         await ws.start(ACCOUNT_UPDATES, {"id": ada.root})
         async with asyncio.timeout(5):
-            beats = [(await ws.receive())["type"] for _ in range(2)]
+            beats = [(await ws.receive(keep_alives=True))["type"] for _ in range(2)]
 
     assert beats == [beat, beat]
