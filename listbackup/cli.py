@@ -1,4 +1,4 @@
-"""``listbackup``: dev (everything locally), serve (production), bootstrap, schema."""
+"""``listbackup``: dev (everything locally), serve (production), worker, bootstrap, schema."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from listbackup import devstack, logs
 from listbackup.aws import open_clients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings, SettingsError, load_settings
+from listbackup.deps import open_deps
 from listbackup.schema import sdl
 from listbackup.server import create_app
+from listbackup.worker import Timing, Worker
 
 log = logging.getLogger("listbackup")
 
@@ -52,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run backup jobs from the queues until SIGTERM")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(run=_worker)
 
     boot = commands.add_parser("bootstrap", help="create missing AWS resources, seed the catalogue")
     boot.set_defaults(run=_bootstrap)
@@ -141,6 +147,25 @@ def app_from_environment() -> Starlette:
     settings = load_settings()
     logs.configure(settings.log_level)
     return create_app(settings)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require_identity()
+    logs.configure(settings.log_level)
+    asyncio.run(_run_worker(settings, concurrency=args.concurrency))
+    return 0
+
+
+async def _run_worker(settings: Settings, *, concurrency: int) -> None:
+    """Serve jobs until SIGTERM or SIGINT, then drain (see worker.py)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_deps(settings) as app:
+        worker = Worker(app, concurrency=concurrency, timing=Timing.from_settings(settings))
+        await worker.run(stop)
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
