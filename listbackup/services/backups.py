@@ -9,6 +9,7 @@ is read again from its start by the next attempt, while finished ones are not.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from dataclasses import dataclass, field, replace
@@ -160,6 +161,10 @@ class Run:
                     return None
                 await writer.write(page)
                 self._progress(records=len(page), written=writer.size_bytes)
+                # A connector that never waits (the demo platform, a fast page) would
+                # otherwise hold the loop for the whole data type: no heartbeat would
+                # renew the lease, and no cancel would be seen.
+                await asyncio.sleep(0)
             stored = await writer.complete()
         # The next SYNC reads what changed since this job started reading.
         self.counters.cursors[data_type] = iso(started)
