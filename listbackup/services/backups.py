@@ -73,6 +73,9 @@ class _Counters:
     progress: Progress
     changed: bool = False
     cursors: dict[str, str] = field(default_factory=dict)
+    #: What the complete files hold: a data type read again counts from these.
+    done_records: int = 0
+    done_bytes: int = 0
 
 
 class Run:
@@ -89,12 +92,7 @@ class Run:
         self.retry_base_seconds = retry_base_seconds
         self.control = Control()
         self.counters = _Counters(
-            Progress(
-                steps_completed=len(job.completed),
-                steps_total=len(job.data_types),
-                records_processed=job.progress.records_processed if job.completed else 0,
-                bytes_written=job.progress.bytes_written if job.completed else 0,
-            ),
+            Progress(steps_completed=len(job.completed), steps_total=len(job.data_types)),
             cursors=dict(job.cursors_to),
         )
 
@@ -128,6 +126,7 @@ class Run:
         await abort_incomplete_uploads(
             deps.clients.s3, bucket=deps.settings.bucket, prefix=self.prefix
         )
+        await self._count_complete_files()
         connector = await connections.connector_for(deps, connection=connection)
         try:
             for data_type in job.data_types:
@@ -144,6 +143,20 @@ class Run:
         if self.control.cancel or self.control.lost:
             return await self.stopped()
         return await self._complete()
+
+    async def _count_complete_files(self) -> None:
+        """Progress starts from what earlier attempts' complete files hold, not from what
+        they had read of a data type they did not finish (it is read again)."""
+        files = await self.deps.store.backup_files.of_job(self.job.id)
+        complete = [f for f in files if f.data_type in self.job.completed]
+        counters = self.counters
+        counters.done_records = sum(f.record_count for f in complete)
+        counters.done_bytes = sum(f.size_bytes for f in complete)
+        counters.progress = replace(
+            counters.progress,
+            records_processed=counters.done_records,
+            bytes_written=counters.done_bytes,
+        )
 
     async def _read(self, connector: Any, data_type: str) -> StoredObject | None:
         """One data type into its file; None when told to stop half-way."""
@@ -184,8 +197,15 @@ class Run:
             )
         )
         self.job = replace(self.job, completed=(*self.job.completed, data_type))
-        progress = self.counters.progress
-        self.counters.progress = replace(progress, steps_completed=len(self.job.completed))
+        counters = self.counters
+        counters.done_records += stored.record_count
+        counters.done_bytes += stored.size_bytes
+        counters.progress = replace(
+            counters.progress,
+            steps_completed=len(self.job.completed),
+            records_processed=counters.done_records,
+            bytes_written=counters.done_bytes,
+        )
         saved = await deps.store.jobs.record(
             self.job.id,
             owner=self.owner,
@@ -209,16 +229,17 @@ class Run:
     def _progress(
         self, *, current_step: str | None = None, records: int = 0, written: int = 0
     ) -> None:
-        progress = self.counters.progress
-        self.counters.progress = replace(
+        """Count a page: records read so far, bytes of the complete files plus what the
+        current file has produced (``written``)."""
+        counters = self.counters
+        progress = counters.progress
+        counters.progress = replace(
             progress,
             current_step=current_step or progress.current_step,
             records_processed=progress.records_processed + records,
-            bytes_written=max(progress.bytes_written, written)
-            if written
-            else progress.bytes_written,
+            bytes_written=counters.done_bytes + written,
         )
-        self.counters.changed = True
+        counters.changed = True
 
     async def heartbeat(self, lease_until: datetime) -> Job | None:
         """Renew the lease, saving and publishing the progress if it moved (the worker
