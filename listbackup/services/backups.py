@@ -91,6 +91,9 @@ class Run:
         #: Backoff before attempt n+1: this, doubled for each attempt before it.
         self.retry_base_seconds = retry_base_seconds
         self.control = Control()
+        #: Set as the attempt writes its ending (finished, or queued for a retry): the
+        #: job is no longer held, so a heartbeat that finds it so has lost nothing.
+        self.ending = False
         self.counters = _Counters(
             Progress(steps_completed=len(job.completed), steps_total=len(job.data_types)),
             cursors=dict(job.cursors_to),
@@ -244,6 +247,8 @@ class Run:
     async def heartbeat(self, lease_until: datetime) -> Job | None:
         """Renew the lease, saving and publishing the progress if it moved (the worker
         calls this about once a second); None when the lease is lost."""
+        if self.ending:
+            return self.job
         store = self.deps.store.jobs
         moved, self.counters.changed = self.counters.changed, False
         if moved:
@@ -256,6 +261,8 @@ class Run:
         else:
             saved = await store.renew(self.job.id, owner=self.owner, lease_until=lease_until)
         if saved is None:
+            if self.ending:  # the attempt ended the job while this renewal was on its way
+                return self.job
             self.control.lost = True
             return None
         self.job = replace(saved, completed=self.job.completed)
@@ -311,10 +318,13 @@ class Run:
         total = sum(f.record_count for f in files if f.data_type != "manifest")
         # The log is complete before the job reads as finished.
         await jobs.log_line(deps, job, LogLevel.INFO, f"Completed: {total} records.")
+        self.ending = True
         finished = await deps.store.jobs.finish(
             job.id,
             owner=self.owner,
             status=JobStatus.COMPLETED,
+            # A heartbeat's older progress may have landed after the last file's.
+            progress=self.counters.progress,
             now=now,
             keep_until=now + timedelta(days=job.retention_days),
         )
@@ -360,6 +370,7 @@ class Run:
             )
         wait = min(self.retry_base_seconds * 2 ** (self.job.attempt - 1), RETRY_MAX_SECONDS)
         message = f"Attempt {self.job.attempt} failed ({reason}); retrying in {wait} s."
+        self.ending = True
         requeued = await self.deps.store.jobs.requeue(self.job.id, owner=self.owner, error=message)
         if requeued is None:
             return Outcome(Ending.LOST, None)
@@ -371,6 +382,7 @@ class Run:
         deps, job = self.deps, self.job
         now = deps.now()
         await jobs.log_line(deps, job, LogLevel.ERROR, message)
+        self.ending = True
         failed = await deps.store.jobs.finish(
             job.id, owner=self.owner, status=JobStatus.FAILED, now=now, error=message
         )
@@ -392,6 +404,7 @@ class Run:
         await delete_prefix(deps.clients.s3, bucket=deps.settings.bucket, prefix=self.prefix)
         await deps.store.backup_files.delete_of_job(job.id)
         await jobs.log_line(deps, job, LogLevel.INFO, "Cancelled; no file was kept.")
+        self.ending = True
         cancelled = await deps.store.jobs.finish(
             job.id, owner=self.owner, status=JobStatus.CANCELLED, now=deps.now()
         )

@@ -114,9 +114,10 @@ class JobStore:
         now: datetime,
         error: str | None = None,
         keep_until: datetime | None = None,
+        progress: Progress | None = None,
     ) -> Job | None:
-        """RUNNING -> COMPLETED, FAILED or CANCELLED; a completed job's files enter the
-        retention index."""
+        """RUNNING -> COMPLETED, FAILED or CANCELLED (with its final ``progress``); with
+        ``keep_until``, the job's files enter the retention index."""
         changes: dict[str, Any] = {
             "status": status.value,
             "finishedAt": now,
@@ -124,6 +125,8 @@ class JobStore:
             "leaseOwner": None,
             "leaseUntil": None,
         }
+        if progress is not None:
+            changes["progress"] = progress_map(progress)
         if keep_until is not None:
             changes |= {"keepUntil": keep_until, "retentionShard": _shard(job_id)}
         return await self._write(job_id, set_=changes, **_held_by(owner))
