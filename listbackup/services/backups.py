@@ -366,7 +366,8 @@ class Run:
         reason = getattr(exc, "message", None) or type(exc).__name__
         if self.final_attempt:
             return await self._fail(
-                f"The platform could not be read after {self.job.attempt} attempts: {reason}"
+                f"The backup failed {self.job.attempt} times ({reason}); run it again later, "
+                "and contact support if it keeps failing."
             )
         wait = min(self.retry_base_seconds * 2 ** (self.job.attempt - 1), RETRY_MAX_SECONDS)
         message = f"Attempt {self.job.attempt} failed ({reason}); retrying in {wait} s."
