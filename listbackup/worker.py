@@ -111,8 +111,9 @@ class Worker:
             await asyncio.wait(tasks, timeout=self.timing.grace_seconds)
         for running in list(self._running.values()):
             running.task.cancel()
-        leftover = [r.task for r in self._running.values()]
-        await asyncio.gather(*leftover, return_exceptions=True)
+        # Each job's handler settles it (message deleted, or job requeued and message
+        # released): wait for that too, or the process would end before it is done.
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
         log.info("worker %s stopped", self.name)
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
