@@ -297,7 +297,9 @@ async def _give_up(deps: Deps, job: Job) -> None:
     )
     failed = await deps.store.jobs.abandon(job.id, error=message, now=deps.now())
     if failed is not None:
-        await deps.store.sources.job_ended(failed.source_id, failed.id, changes={})
+        await deps.store.sources.job_ended(
+            failed.source_id, failed.id, changes={"lastJobId": failed.id}
+        )
         await jobs.publish(deps, failed, "Job Failed", message)
 
 

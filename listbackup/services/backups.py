@@ -411,6 +411,6 @@ class Run:
         )
         if cancelled is None:
             return Outcome(Ending.LOST, None)
-        await deps.store.sources.job_ended(job.source_id, job.id, changes={})
+        await deps.store.sources.job_ended(job.source_id, job.id, changes={"lastJobId": job.id})
         await jobs.publish(deps, cancelled, "Job Cancelled")
         return Outcome(Ending.CANCELLED, cancelled)
