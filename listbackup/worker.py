@@ -295,7 +295,10 @@ async def _give_up(deps: Deps, job: Job) -> None:
         f"No worker could finish this job after {job.attempt} attempts; "
         "run it again, and contact support if it keeps failing."
     )
-    failed = await deps.store.jobs.abandon(job.id, error=message, now=deps.now())
+    now = deps.now()
+    failed = await deps.store.jobs.abandon(
+        job.id, error=message, now=now, keep_until=now + timedelta(days=job.retention_days)
+    )
     if failed is not None:
         await deps.store.sources.job_ended(
             failed.source_id, failed.id, changes={"lastJobId": failed.id}

@@ -385,7 +385,13 @@ class Run:
         await jobs.log_line(deps, job, LogLevel.ERROR, message)
         self.ending = True
         failed = await deps.store.jobs.finish(
-            job.id, owner=self.owner, status=JobStatus.FAILED, now=now, error=message
+            job.id,
+            owner=self.owner,
+            status=JobStatus.FAILED,
+            now=now,
+            error=message,
+            # The files it completed stay listed, and go when a completed job's would.
+            keep_until=now + timedelta(days=job.retention_days),
         )
         if failed is None:
             return Outcome(Ending.LOST, None)

@@ -162,9 +162,11 @@ class JobStore:
             values={":running": _RUNNING},
         )
 
-    async def abandon(self, job_id: str, *, error: str, now: datetime) -> Job | None:
+    async def abandon(
+        self, job_id: str, *, error: str, now: datetime, keep_until: datetime
+    ) -> Job | None:
         """A job no worker will finish (its message went to the dead-letter queue): FAILED,
-        unless it already ended."""
+        unless it already ended; the files it completed enter the retention index."""
         return await self._write(
             job_id,
             set_={
@@ -173,6 +175,8 @@ class JobStore:
                 "finishedAt": now,
                 "leaseOwner": None,
                 "leaseUntil": None,
+                "keepUntil": keep_until,
+                "retentionShard": _shard(job_id),
             },
             condition="#status IN (:queued, :running)",
             values={":queued": _QUEUED, ":running": _RUNNING},
