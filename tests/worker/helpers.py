@@ -36,8 +36,9 @@ mutation($account: ID!, $records: String!, $key: String!) {
 }
 """
 CREATE = """
-mutation($connection: ID!, $dataTypes: [String!]) {
-  createSource(input: {connectionId: $connection, name: "Demo", dataTypes: $dataTypes}) { id }
+mutation($connection: ID!, $dataTypes: [String!], $retention: Int) {
+  createSource(input: {connectionId: $connection, name: "Demo", dataTypes: $dataTypes,
+                       retentionDays: $retention}) { id }
 }
 """
 RUN = """
@@ -72,13 +73,20 @@ FAST = Timing(
 
 
 async def demo_source(
-    owner: Tenant, records: int, *, data_types: Sequence[str] | None = None, key: str = "k-123"
+    owner: Tenant,
+    records: int,
+    *,
+    data_types: Sequence[str] | None = None,
+    retention_days: int | None = None,
+    key: str = "k-123",
 ) -> str:
     """A demo connection and a source of it (every data type unless told), over the API."""
     made = await owner.call(CONNECT, account=owner.root, records=str(records), key=key)
     assert "errors" not in made, made
     connection = made["data"]["createApiKeyConnection"]["id"]
-    source = await owner.call(CREATE, connection=connection, dataTypes=data_types)
+    source = await owner.call(
+        CREATE, connection=connection, dataTypes=data_types, retention=retention_days
+    )
     assert "errors" not in source, source
     source_id: str = source["data"]["createSource"]["id"]
     return source_id
