@@ -15,6 +15,7 @@ from tests.helpers import Tenant, tenant
 from tests.worker.helpers import (
     CANCEL,
     FINISHED,
+    RUN,
     demo_source,
     eventually,
     finished,
@@ -56,8 +57,7 @@ async def test_a_queued_job_is_cancelled_at_once_and_skipped_when_delivered(
         # The worker receives the message, finds the job ended and deletes it.
         await eventually(lambda: queue_counts(deps, JobType.BACKUP), lambda c: c == (0, 0))
         job = await job_of(ada, job_id)
-        rerun = await run_source(ada, source_id)
-        await finished(ada, rerun)
+    rerun = await ada.call(RUN, id=source_id)  # the source is free again
 
     assert cancelled == {
         "data": {"cancelJob": {"id": job_id, "status": "CANCELLED", "cancelRequested": False}}
@@ -68,6 +68,7 @@ async def test_a_queued_job_is_cancelled_at_once_and_skipped_when_delivered(
     assert job["files"] == []
     assert job["logs"]["nodes"] == [{"level": "INFO", "message": "Cancelled before it started."}]
     assert job["source"]["lastJob"] == {"id": job_id}  # "else the last one"
+    assert rerun["data"]["runSource"]["status"] == "QUEUED", rerun
 
 
 async def test_a_running_job_stops_within_two_seconds_and_keeps_no_file(

@@ -4,6 +4,7 @@ back and exits 0. Either way the final files hold every record exactly once."""
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 
@@ -52,7 +53,7 @@ async def every_record_once(deps: Deps, job: Job) -> None:
 async def test_a_killed_worker_s_job_is_resumed_by_another_once_its_lease_lapses(
     client: httpx.AsyncClient, settings: Settings, app_deps: AppDeps, deps: Deps
 ) -> None:
-    async with worker_process(settings, lease_seconds="3") as process:
+    async with worker_process(settings, lease_seconds="2") as process:
         ada = await tenant(client, "ada@example.com")  # while the process starts
         job_id = key_of(await run_source(ada, await demo_source(ada, RECORDS)))
         midway = await eventually(
@@ -127,8 +128,10 @@ async def test_the_next_attempt_aborts_the_upload_a_dead_worker_left_half_done(
         bucket=deps.settings.bucket,
         key=f"{prefix}contacts.ndjson.gz",
         part_size=MIN_PART_SIZE,
+        level=1,
     )
-    noise = [{"id": n, "blob": os.urandom(3072).hex()} for n in range(2000)]  # ~6 MiB gzipped
+    # Random bytes do not compress: 5.6 MiB of them fill one part.
+    noise = [{"id": n, "blob": base64.b64encode(os.urandom(4096)).decode()} for n in range(1440)]
     await dead.write(noise)  # a part is uploaded; then the process "dies": no abort
     left = await uploads_under(deps, prefix)
 
