@@ -34,6 +34,8 @@ class PlatformFake:
     retry_after: float = 0.6
     #: Paths (prefixes) answered 400 while set: the platform refuses them.
     refuse: tuple[str, ...] = ()
+    #: The access token a refresh hands out (the fakes take only FRESH).
+    issues: str = "token-1"
     refreshes: int = 0
     api_calls: int = 0
     #: (when the 429 was sent, when the request came again).
@@ -60,7 +62,7 @@ class PlatformFake:
         assert form["grant_type"] == "refresh_token"
         assert form["refresh_token"] == "rt-1"
         self.refreshes += 1
-        return httpx.Response(200, json={"access_token": FRESH, "expires_in": 3600})
+        return httpx.Response(200, json={"access_token": self.issues, "expires_in": 3600})
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -111,3 +113,28 @@ async def oauth_source(
     return await stored_source(
         deps, platform=slug, secret=secret, data_types=data_types, auth_type=AuthType.OAUTH2
     )
+
+
+STRIPE_BASE = "https://api.stripe.test/v1"
+STRIPE_LISTS = {
+    "customers": [{"id": f"cus_{n:03d}", "object": "customer"} for n in range(250)],
+    "products": [{"id": f"prod_{n:03d}", "object": "product"} for n in range(30)],
+}
+
+
+def stripe_api() -> FakeApi:
+    """Stripe's list API (``limit``, ``starting_after``, ``has_more``) for two lists."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization") != f"Bearer {FRESH}":
+            return httpx.Response(401, json={"error": {"type": "invalid_request_error"}})
+        items = STRIPE_LISTS[request.url.path.removeprefix("/v1/")]
+        after = request.url.params.get("starting_after")
+        start = 0 if after is None else [i["id"] for i in items].index(after) + 1
+        limit = int(request.url.params["limit"])
+        more = start + limit < len(items)
+        return httpx.Response(
+            200, json={"object": "list", "data": items[start : start + limit], "has_more": more}
+        )
+
+    return FakeApi(handler)

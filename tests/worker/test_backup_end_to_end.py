@@ -11,7 +11,7 @@ import httpx
 
 from listbackup.worker import Worker
 from tests.helpers import tenant
-from tests.worker.helpers import RUN, demo_source, finished
+from tests.worker.helpers import CANCEL, RUN, demo_source, finished
 
 
 async def test_a_demo_backup_completes_and_every_file_checks_out(
@@ -24,6 +24,7 @@ async def test_a_demo_backup_completes_and_every_file_checks_out(
     job_id = started["data"]["runSource"]["id"]
     again = await ada.call(RUN, id=source_id)
     job = await finished(ada, job_id)
+    cancel_finished = await ada.call(CANCEL, id=job_id)
 
     assert started["data"]["runSource"] == {
         "id": job_id,
@@ -34,6 +35,11 @@ async def test_a_demo_backup_completes_and_every_file_checks_out(
     assert again["errors"][0]["extensions"]["reason"] == "JOB_ALREADY_ACTIVE"
     assert again["errors"][0]["extensions"]["jobId"] == job_id
     assert job["status"] == "COMPLETED", job
+    [refused] = cancel_finished["errors"]
+    assert (refused["extensions"]["code"], refused["extensions"]["reason"]) == (
+        "CONFLICT",
+        "JOB_FINISHED",
+    )
     assert job["progress"]["stepsCompleted"] == job["progress"]["stepsTotal"] == 3
     assert job["progress"]["percent"] == 100.0
     assert job["progress"]["recordsProcessed"] == 750

@@ -23,6 +23,13 @@ from tests.worker.helpers import (
     stored_source,
     worker_running,
 )
+from tests.worker.platform_fakes import (
+    STRIPE_BASE,
+    PlatformFake,
+    behind,
+    oauth_source,
+    stripe_api,
+)
 from tests.worker.scripted import Script, Step, scripted
 
 DEMO_TYPES = ("contacts", "companies", "deals")
@@ -139,3 +146,26 @@ async def test_refused_credentials_fail_the_job_at_once_and_mark_the_source(
     assert health is not None
     assert health.status is SourceStatus.ERROR
     assert after.active_job_id is None
+
+
+async def test_an_oauth_token_still_refused_after_one_refresh_fails_the_job_at_once(
+    app_deps: AppDeps, deps: Deps
+) -> None:
+    fake = PlatformFake(stripe_api(), issues="token-the-platform-refuses-too")
+    source = await oauth_source(deps, "stripe", ("customers", "products"))
+    job = await jobs.enqueue(deps, source, job_type=JobType.BACKUP, trigger=JobTrigger.MANUAL)
+
+    async with worker_running(behind(app_deps, "stripe", fake, base_url=STRIPE_BASE)):
+        ended = await job_ended(deps, job.id)
+
+    fresh = app_deps.for_operation()
+    connection = await fresh.loaders.connection.load(source.connection_id)
+    after = await deps.store.sources.get(source.id)
+    assert ended.status is JobStatus.FAILED
+    assert ended.attempt == 1
+    assert fake.refreshes == 1
+    assert len(fake.api.requests) == 2  # the stale token, then the refreshed one: no more
+    assert connection is not None
+    assert connection.status is ConnectionStatus.EXPIRED
+    assert after is not None
+    assert after.stored_status is SourceStatus.ERROR

@@ -31,31 +31,15 @@ from tests.integrations import (
 )
 from tests.integrations.fakes import FakeApi
 from tests.worker.helpers import job_ended, records_in, stored_source, worker_running
-from tests.worker.platform_fakes import FRESH, STALE, PlatformFake, behind, oauth_source
-
-STRIPE_BASE = "https://api.stripe.test/v1"
-STRIPE_LISTS = {
-    "customers": [{"id": f"cus_{n:03d}", "object": "customer"} for n in range(250)],
-    "products": [{"id": f"prod_{n:03d}", "object": "product"} for n in range(30)],
-}
-
-
-def stripe_api() -> FakeApi:
-    """Stripe's list API (``limit``, ``starting_after``, ``has_more``) for two lists."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization") != f"Bearer {FRESH}":
-            return httpx.Response(401, json={"error": {"type": "invalid_request_error"}})
-        items = STRIPE_LISTS[request.url.path.removeprefix("/v1/")]
-        after = request.url.params.get("starting_after")
-        start = 0 if after is None else [i["id"] for i in items].index(after) + 1
-        limit = int(request.url.params["limit"])
-        more = start + limit < len(items)
-        return httpx.Response(
-            200, json={"object": "list", "data": items[start : start + limit], "has_more": more}
-        )
-
-    return FakeApi(handler)
+from tests.worker.platform_fakes import (
+    FRESH,
+    STALE,
+    STRIPE_BASE,
+    PlatformFake,
+    behind,
+    oauth_source,
+    stripe_api,
+)
 
 
 @dataclass(frozen=True)
