@@ -88,8 +88,8 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set, then drain."""
+        poll = asyncio.create_task(self._poll(), name="poll")
         loops = [
-            asyncio.create_task(self._poll(), name="poll"),
             asyncio.create_task(self._every(self.timing.scheduler_seconds, self._schedule)),
             asyncio.create_task(self._every(self.timing.dead_letter_seconds, self._dead_letters)),
             asyncio.create_task(self._every(self.timing.retention_seconds, self._sweep)),
@@ -100,7 +100,16 @@ class Worker:
         for loop in loops:
             loop.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        await self.drain()
+        await asyncio.gather(self._stop_polling(poll), self.drain())
+        log.info("worker %s stopped", self.name)
+
+    async def _stop_polling(self, poll: asyncio.Task[None]) -> None:
+        """Let a receive under way end (a long poll at most) and give back what it got.
+        Cancelled instead, SQS would still hand it messages, to no one: each hidden for
+        the visibility timeout, an attempt spent."""
+        await asyncio.wait([poll], timeout=self.timing.poll_seconds + self.timing.grace_seconds)
+        poll.cancel()
+        await asyncio.gather(poll, return_exceptions=True)
 
     async def drain(self) -> None:
         """Let running jobs finish their current data type, then give the rest back."""
@@ -111,9 +120,9 @@ class Worker:
             await asyncio.wait(tasks, timeout=self.timing.grace_seconds)
         for running in list(self._running.values()):
             running.task.cancel()
-        leftover = [r.task for r in self._running.values()]
-        await asyncio.gather(*leftover, return_exceptions=True)
-        log.info("worker %s stopped", self.name)
+        # Each job's handler settles it (message deleted, or job requeued and message
+        # released): wait for that too, or the process would end before it is done.
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _every(self, seconds: float, step: Callable[[], Awaitable[object]]) -> None:
         while not self._stopping.is_set():
@@ -137,6 +146,9 @@ class Worker:
         queues = self.app.queues
         while not self._stopping.is_set():
             await self._slots.acquire()
+            if self._stopping.is_set():  # waited for a slot while the worker drained
+                self._slots.release()
+                return
             free = self.concurrency - len(self._running)
             try:
                 deliveries = await self._receive(free)
@@ -184,6 +196,9 @@ class Worker:
 
     async def _serve(self, delivery: Delivery) -> None:
         deps, queues = self.app.for_operation(), self.app.queues
+        if self._stopping.is_set():  # received as the worker began to drain
+            await queues.hold(delivery, 0)
+            return
         job = await deps.store.jobs.get(delivery.job_id)
         if job is None or job.status.finished:
             await queues.done(delivery)  # cancelled while queued, or a stale duplicate
@@ -280,9 +295,14 @@ async def _give_up(deps: Deps, job: Job) -> None:
         f"No worker could finish this job after {job.attempt} attempts; "
         "run it again, and contact support if it keeps failing."
     )
-    failed = await deps.store.jobs.abandon(job.id, error=message, now=deps.now())
+    now = deps.now()
+    failed = await deps.store.jobs.abandon(
+        job.id, error=message, now=now, keep_until=now + timedelta(days=job.retention_days)
+    )
     if failed is not None:
-        await deps.store.sources.job_ended(failed.source_id, failed.id, changes={})
+        await deps.store.sources.job_ended(
+            failed.source_id, failed.id, changes={"lastJobId": failed.id}
+        )
         await jobs.publish(deps, failed, "Job Failed", message)
 
 

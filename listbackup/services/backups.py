@@ -9,6 +9,7 @@ is read again from its start by the next attempt, while finished ones are not.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,9 @@ class _Counters:
     progress: Progress
     changed: bool = False
     cursors: dict[str, str] = field(default_factory=dict)
+    #: What the complete files hold: a data type read again counts from these.
+    done_records: int = 0
+    done_bytes: int = 0
 
 
 class Run:
@@ -87,13 +91,11 @@ class Run:
         #: Backoff before attempt n+1: this, doubled for each attempt before it.
         self.retry_base_seconds = retry_base_seconds
         self.control = Control()
+        #: Set as the attempt writes its ending (finished, or queued for a retry): the
+        #: job is no longer held, so a heartbeat that finds it so has lost nothing.
+        self.ending = False
         self.counters = _Counters(
-            Progress(
-                steps_completed=len(job.completed),
-                steps_total=len(job.data_types),
-                records_processed=job.progress.records_processed if job.completed else 0,
-                bytes_written=job.progress.bytes_written if job.completed else 0,
-            ),
+            Progress(steps_completed=len(job.completed), steps_total=len(job.data_types)),
             cursors=dict(job.cursors_to),
         )
 
@@ -127,6 +129,7 @@ class Run:
         await abort_incomplete_uploads(
             deps.clients.s3, bucket=deps.settings.bucket, prefix=self.prefix
         )
+        await self._count_complete_files()
         connector = await connections.connector_for(deps, connection=connection)
         try:
             for data_type in job.data_types:
@@ -144,6 +147,20 @@ class Run:
             return await self.stopped()
         return await self._complete()
 
+    async def _count_complete_files(self) -> None:
+        """Progress starts from what earlier attempts' complete files hold, not from what
+        they had read of a data type they did not finish (it is read again)."""
+        files = await self.deps.store.backup_files.of_job(self.job.id)
+        complete = [f for f in files if f.data_type in self.job.completed]
+        counters = self.counters
+        counters.done_records = sum(f.record_count for f in complete)
+        counters.done_bytes = sum(f.size_bytes for f in complete)
+        counters.progress = replace(
+            counters.progress,
+            records_processed=counters.done_records,
+            bytes_written=counters.done_bytes,
+        )
+
     async def _read(self, connector: Any, data_type: str) -> StoredObject | None:
         """One data type into its file; None when told to stop half-way."""
         deps, job = self.deps, self.job
@@ -160,6 +177,10 @@ class Run:
                     return None
                 await writer.write(page)
                 self._progress(records=len(page), written=writer.size_bytes)
+                # A connector that never waits (the demo platform, a fast page) would
+                # otherwise hold the loop for the whole data type: no heartbeat would
+                # renew the lease, and no cancel would be seen.
+                await asyncio.sleep(0)
             stored = await writer.complete()
         # The next SYNC reads what changed since this job started reading.
         self.counters.cursors[data_type] = iso(started)
@@ -179,8 +200,15 @@ class Run:
             )
         )
         self.job = replace(self.job, completed=(*self.job.completed, data_type))
-        progress = self.counters.progress
-        self.counters.progress = replace(progress, steps_completed=len(self.job.completed))
+        counters = self.counters
+        counters.done_records += stored.record_count
+        counters.done_bytes += stored.size_bytes
+        counters.progress = replace(
+            counters.progress,
+            steps_completed=len(self.job.completed),
+            records_processed=counters.done_records,
+            bytes_written=counters.done_bytes,
+        )
         saved = await deps.store.jobs.record(
             self.job.id,
             owner=self.owner,
@@ -204,20 +232,23 @@ class Run:
     def _progress(
         self, *, current_step: str | None = None, records: int = 0, written: int = 0
     ) -> None:
-        progress = self.counters.progress
-        self.counters.progress = replace(
+        """Count a page: records read so far, bytes of the complete files plus what the
+        current file has produced (``written``)."""
+        counters = self.counters
+        progress = counters.progress
+        counters.progress = replace(
             progress,
             current_step=current_step or progress.current_step,
             records_processed=progress.records_processed + records,
-            bytes_written=max(progress.bytes_written, written)
-            if written
-            else progress.bytes_written,
+            bytes_written=counters.done_bytes + written,
         )
-        self.counters.changed = True
+        counters.changed = True
 
     async def heartbeat(self, lease_until: datetime) -> Job | None:
         """Renew the lease, saving and publishing the progress if it moved (the worker
         calls this about once a second); None when the lease is lost."""
+        if self.ending:
+            return self.job
         store = self.deps.store.jobs
         moved, self.counters.changed = self.counters.changed, False
         if moved:
@@ -230,6 +261,8 @@ class Run:
         else:
             saved = await store.renew(self.job.id, owner=self.owner, lease_until=lease_until)
         if saved is None:
+            if self.ending:  # the attempt ended the job while this renewal was on its way
+                return self.job
             self.control.lost = True
             return None
         self.job = replace(saved, completed=self.job.completed)
@@ -285,10 +318,13 @@ class Run:
         total = sum(f.record_count for f in files if f.data_type != "manifest")
         # The log is complete before the job reads as finished.
         await jobs.log_line(deps, job, LogLevel.INFO, f"Completed: {total} records.")
+        self.ending = True
         finished = await deps.store.jobs.finish(
             job.id,
             owner=self.owner,
             status=JobStatus.COMPLETED,
+            # A heartbeat's older progress may have landed after the last file's.
+            progress=self.counters.progress,
             now=now,
             keep_until=now + timedelta(days=job.retention_days),
         )
@@ -330,10 +366,12 @@ class Run:
         reason = getattr(exc, "message", None) or type(exc).__name__
         if self.final_attempt:
             return await self._fail(
-                f"The platform could not be read after {self.job.attempt} attempts: {reason}"
+                f"The backup failed {self.job.attempt} times ({reason}); run it again later, "
+                "and contact support if it keeps failing."
             )
         wait = min(self.retry_base_seconds * 2 ** (self.job.attempt - 1), RETRY_MAX_SECONDS)
         message = f"Attempt {self.job.attempt} failed ({reason}); retrying in {wait} s."
+        self.ending = True
         requeued = await self.deps.store.jobs.requeue(self.job.id, owner=self.owner, error=message)
         if requeued is None:
             return Outcome(Ending.LOST, None)
@@ -345,8 +383,15 @@ class Run:
         deps, job = self.deps, self.job
         now = deps.now()
         await jobs.log_line(deps, job, LogLevel.ERROR, message)
+        self.ending = True
         failed = await deps.store.jobs.finish(
-            job.id, owner=self.owner, status=JobStatus.FAILED, now=now, error=message
+            job.id,
+            owner=self.owner,
+            status=JobStatus.FAILED,
+            now=now,
+            error=message,
+            # The files it completed stay listed, and go when a completed job's would.
+            keep_until=now + timedelta(days=job.retention_days),
         )
         if failed is None:
             return Outcome(Ending.LOST, None)
@@ -366,11 +411,12 @@ class Run:
         await delete_prefix(deps.clients.s3, bucket=deps.settings.bucket, prefix=self.prefix)
         await deps.store.backup_files.delete_of_job(job.id)
         await jobs.log_line(deps, job, LogLevel.INFO, "Cancelled; no file was kept.")
+        self.ending = True
         cancelled = await deps.store.jobs.finish(
             job.id, owner=self.owner, status=JobStatus.CANCELLED, now=deps.now()
         )
         if cancelled is None:
             return Outcome(Ending.LOST, None)
-        await deps.store.sources.job_ended(job.source_id, job.id, changes={})
+        await deps.store.sources.job_ended(job.source_id, job.id, changes={"lastJobId": job.id})
         await jobs.publish(deps, cancelled, "Job Cancelled")
         return Outcome(Ending.CANCELLED, cancelled)

@@ -115,7 +115,9 @@ async def stop(deps: Deps, job_id: str) -> Job | None:
     """Cancel a queued job, or ask its worker to stop a running one; None if it ended."""
     cancelled = await deps.store.jobs.cancel_queued(job_id, now=deps.now())
     if cancelled is not None:
-        await deps.store.sources.job_ended(cancelled.source_id, cancelled.id, changes={})
+        await deps.store.sources.job_ended(
+            cancelled.source_id, cancelled.id, changes={"lastJobId": cancelled.id}
+        )
         await publish(deps, cancelled, "Job Cancelled")
         await log_line(deps, cancelled, LogLevel.INFO, "Cancelled before it started.")
         return cancelled

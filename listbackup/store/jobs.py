@@ -114,9 +114,10 @@ class JobStore:
         now: datetime,
         error: str | None = None,
         keep_until: datetime | None = None,
+        progress: Progress | None = None,
     ) -> Job | None:
-        """RUNNING -> COMPLETED, FAILED or CANCELLED; a completed job's files enter the
-        retention index."""
+        """RUNNING -> COMPLETED, FAILED or CANCELLED (with its final ``progress``); with
+        ``keep_until``, the job's files enter the retention index."""
         changes: dict[str, Any] = {
             "status": status.value,
             "finishedAt": now,
@@ -124,6 +125,8 @@ class JobStore:
             "leaseOwner": None,
             "leaseUntil": None,
         }
+        if progress is not None:
+            changes["progress"] = progress_map(progress)
         if keep_until is not None:
             changes |= {"keepUntil": keep_until, "retentionShard": _shard(job_id)}
         return await self._write(job_id, set_=changes, **_held_by(owner))
@@ -159,9 +162,11 @@ class JobStore:
             values={":running": _RUNNING},
         )
 
-    async def abandon(self, job_id: str, *, error: str, now: datetime) -> Job | None:
+    async def abandon(
+        self, job_id: str, *, error: str, now: datetime, keep_until: datetime
+    ) -> Job | None:
         """A job no worker will finish (its message went to the dead-letter queue): FAILED,
-        unless it already ended."""
+        unless it already ended; the files it completed enter the retention index."""
         return await self._write(
             job_id,
             set_={
@@ -170,6 +175,8 @@ class JobStore:
                 "finishedAt": now,
                 "leaseOwner": None,
                 "leaseUntil": None,
+                "keepUntil": keep_until,
+                "retentionShard": _shard(job_id),
             },
             condition="#status IN (:queued, :running)",
             values={":queued": _QUEUED, ":running": _RUNNING},

@@ -3,60 +3,15 @@ every file downloads, checks out against its sha256 and holds every record once.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import json
-from typing import Any
 
 import httpx
 
 from listbackup.worker import Worker
-from tests.helpers import Tenant, tenant
-
-DEMO = "UGxhdGZvcm06ZGVtbw"  # ids.encode(ids.PLATFORM, "demo")
-CONNECT = """
-mutation($account: ID!, $records: String!) {
-  createApiKeyConnection(input: {accountId: $account, platformId: "UGxhdGZvcm06ZGVtbw",
-    name: "Demo", credentials: {apiKey: "k-123", recordsPerType: $records}}) { id }
-}
-"""
-CREATE = """
-mutation($connection: ID!) {
-  createSource(input: {connectionId: $connection, name: "Demo"}) { id }
-}
-"""
-RUN = """
-mutation($id: ID!, $type: JobType) { runSource(id: $id, type: $type) { id status trigger attempt } }
-"""
-JOB = """
-query($id: ID!) { job(id: $id) {
-  id status attempt error type trigger startedAt finishedAt
-  progress { percent currentStep stepsCompleted stepsTotal recordsProcessed bytesWritten }
-  files { key dataType recordCount sizeBytes sha256 downloadUrl }
-  logs { nodes { level message } }
-  source { id lastRunAt lastJob { id } }
-} }
-"""
-
-
-async def demo_source(owner: Tenant, records: int) -> str:
-    made = await owner.call(CONNECT, account=owner.root, records=str(records))
-    assert "errors" not in made, made
-    source = await owner.call(CREATE, connection=made["data"]["createApiKeyConnection"]["id"])
-    assert "errors" not in source, source
-    source_id: str = source["data"]["createSource"]["id"]
-    return source_id
-
-
-async def finished(owner: Tenant, job_id: str, *, within: float = 30) -> dict[str, Any]:
-    async with asyncio.timeout(within):
-        while True:
-            body = await owner.call(JOB, id=job_id)
-            job: dict[str, Any] = body["data"]["job"]
-            if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
-                return job
-            await asyncio.sleep(0.2)
+from tests.helpers import tenant
+from tests.worker.helpers import CANCEL, RUN, demo_source, finished
 
 
 async def test_a_demo_backup_completes_and_every_file_checks_out(
@@ -69,6 +24,7 @@ async def test_a_demo_backup_completes_and_every_file_checks_out(
     job_id = started["data"]["runSource"]["id"]
     again = await ada.call(RUN, id=source_id)
     job = await finished(ada, job_id)
+    cancel_finished = await ada.call(CANCEL, id=job_id)
 
     assert started["data"]["runSource"] == {
         "id": job_id,
@@ -79,6 +35,11 @@ async def test_a_demo_backup_completes_and_every_file_checks_out(
     assert again["errors"][0]["extensions"]["reason"] == "JOB_ALREADY_ACTIVE"
     assert again["errors"][0]["extensions"]["jobId"] == job_id
     assert job["status"] == "COMPLETED", job
+    [refused] = cancel_finished["errors"]
+    assert (refused["extensions"]["code"], refused["extensions"]["reason"]) == (
+        "CONFLICT",
+        "JOB_FINISHED",
+    )
     assert job["progress"]["stepsCompleted"] == job["progress"]["stepsTotal"] == 3
     assert job["progress"]["percent"] == 100.0
     assert job["progress"]["recordsProcessed"] == 750
