@@ -19,8 +19,7 @@ from listbackup.devstack import live_server
 from listbackup.server import create_app
 from listbackup.worker import Worker
 from tests.helpers import Tenant, error_codes, join, tenant
-from tests.worker.conftest import FAST
-from tests.worker.test_backup_end_to_end import RUN, demo_source
+from tests.worker.helpers import FAST, RUN, demo_source
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, Socket, socket
 
 JOB_UPDATES = """
