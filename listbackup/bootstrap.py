@@ -18,13 +18,12 @@ from botocore.exceptions import ClientError
 from listbackup import integrations
 from listbackup.aws import AwsClients, error_code
 from listbackup.config import Settings
-from listbackup.resources import SPEC, Key, Names, Queue, Rule, Table
+from listbackup.resources import SPEC, Key, Names, Queue, Table
 from listbackup.store import Store
 
 if TYPE_CHECKING:
     from types_aiobotocore_cognito_idp.literals import ExplicitAuthFlowsTypeType
     from types_aiobotocore_dynamodb import DynamoDBClient
-    from types_aiobotocore_events.type_defs import TargetTypeDef
     from types_aiobotocore_s3.type_defs import LifecycleRuleTypeDef
     from types_aiobotocore_sqs.literals import QueueAttributeNameType
 
@@ -82,26 +81,12 @@ async def _tables_and_catalogue(clients: AwsClients, names: Names, report: Boots
 
 
 async def _messaging(clients: AwsClients, names: Names, report: BootstrapReport) -> None:
-    """Queues and the bus, then the rules that deliver to them."""
-    queue_arns: dict[str, str] = {}
-
-    async def queues() -> None:
-        queue_arns.update(
-            await _concurrently(*(_queue(clients, names, q, report) for q in SPEC.queues))
-        )
-
-    await _concurrently(queues(), _event_bus(clients, names, report))
-    # A rule rewrites its target queue's policy (read, add a statement, write back):
-    # rules that share a queue go one after another, or one would undo the other.
-    by_queue: dict[str, list[Rule]] = {}
-    for rule in SPEC.rules:
-        by_queue.setdefault(rule.target_queue, []).append(rule)
-
-    async def rules_of_one_queue(rules: list[Rule]) -> None:
-        for rule in rules:
-            await _rule(clients, names, rule, queue_arns, report)
-
-    await _concurrently(*(rules_of_one_queue(rules) for rules in by_queue.values()))
+    """The job queues (with their dead-letter queues) and the bus. The live fan-out's
+    per-process queues and rules are each API process's own (adapters/fanout.py)."""
+    await _concurrently(
+        *(_queue(clients, names, q, report) for q in SPEC.queues),
+        _event_bus(clients, names, report),
+    )
 
 
 async def _table(clients: AwsClients, names: Names, table: Table, report: BootstrapReport) -> None:
@@ -172,10 +157,8 @@ def _key_schema(hash_key: Key, range_key: Key | None) -> list[dict[str, str]]:
     return schema
 
 
-async def _queue(
-    clients: AwsClients, names: Names, queue: Queue, report: BootstrapReport
-) -> tuple[str, str]:
-    """Ensure the queue (and its dead-letter queue); return (logical name, ARN)."""
+async def _queue(clients: AwsClients, names: Names, queue: Queue, report: BootstrapReport) -> None:
+    """Ensure the queue (and its dead-letter queue, with the redrive to it)."""
     attributes: dict[QueueAttributeNameType, str] = {
         "VisibilityTimeout": str(queue.visibility_timeout),
         "MessageRetentionPeriod": str(queue.retention_seconds),
@@ -195,7 +178,7 @@ async def _queue(
         attributes["RedrivePolicy"] = json.dumps(
             {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
         )
-    return queue.name, await _ensure_queue(clients, names.queue(queue), attributes, report)
+    await _ensure_queue(clients, names.queue(queue), attributes, report)
 
 
 async def _ensure_queue(
@@ -230,69 +213,6 @@ async def _event_bus(clients: AwsClients, names: Names, report: BootstrapReport)
         await events.create_event_bus(Name=name)
         created = True
     report.note(f"event bus {name}", created)
-
-
-async def _rule(
-    clients: AwsClients,
-    names: Names,
-    rule: Rule,
-    queue_arns: dict[str, str],
-    report: BootstrapReport,
-) -> None:
-    events = clients.events
-    name = names.rule(rule)
-    bus = "default" if rule.schedule else names.event_bus()
-    try:
-        rule_arn = (await events.describe_rule(Name=name, EventBusName=bus))["Arn"]
-        created = False
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-        definition: dict[str, Any] = {
-            "Name": name,
-            "EventBusName": bus,
-            "Description": rule.description,
-            "State": "ENABLED",
-        }
-        if rule.schedule:
-            definition["ScheduleExpression"] = rule.schedule
-        if rule.event_pattern:
-            definition["EventPattern"] = json.dumps(rule.event_pattern)
-        rule_arn = (await events.put_rule(**definition))["RuleArn"]
-        created = True
-    # Target and queue policy are (re)applied every time: the queue may have been
-    # recreated since the rule was, and both calls are idempotent.
-    target: TargetTypeDef = {"Id": "queue", "Arn": queue_arns[rule.target_queue]}
-    if rule.message_group_id:
-        target["SqsParameters"] = {"MessageGroupId": rule.message_group_id}
-    await events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
-    await _allow_rule_to_send(clients, names, rule, rule_arn)
-    report.note(f"rule {name}", created)
-
-
-async def _allow_rule_to_send(clients: AwsClients, names: Names, rule: Rule, rule_arn: str) -> None:
-    """Let EventBridge deliver this rule's events to its queue (a queue resource policy)."""
-    queue = next(q for q in SPEC.queues if q.name == rule.target_queue)
-    url = (await clients.sqs.get_queue_url(QueueName=names.queue(queue)))["QueueUrl"]
-    attrs = await clients.sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["Policy", "QueueArn"]
-    )
-    policy = json.loads(attrs["Attributes"].get("Policy") or '{"Version": "2012-10-17"}')
-    statements = policy.setdefault("Statement", [])
-    sid = f"events-{rule.name}"
-    if any(s.get("Sid") == sid for s in statements):
-        return
-    statements.append(
-        {
-            "Sid": sid,
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": attrs["Attributes"]["QueueArn"],
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }
-    )
-    await clients.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
 
 
 async def _bucket(clients: AwsClients, settings: Settings, report: BootstrapReport) -> None:
@@ -337,6 +257,10 @@ async def _bucket(clients: AwsClients, settings: Settings, report: BootstrapRepo
     }
     if spec.noncurrent_expiry_days:
         lifecycle["NoncurrentVersionExpiration"] = {"NoncurrentDays": spec.noncurrent_expiry_days}
+    if spec.abort_incomplete_upload_days:
+        lifecycle["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": spec.abort_incomplete_upload_days
+        }
     await s3.put_bucket_lifecycle_configuration(
         Bucket=name, LifecycleConfiguration={"Rules": [lifecycle]}
     )

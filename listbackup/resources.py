@@ -8,7 +8,7 @@ logical; :class:`Names` turns them into physical names under a stage's prefix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 AttrType = Literal["S", "N", "B"]
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
@@ -65,20 +65,9 @@ class Bucket:
     versioned: bool = True
     transitions: tuple[Transition, ...] = ()
     noncurrent_expiry_days: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """An EventBridge rule delivering matching events (or a schedule) to a queue."""
-
-    name: str
-    target_queue: str
-    description: str
-    event_pattern: dict[str, Any] | None = None
-    #: A schedule expression; scheduled rules live on the account's default bus.
-    schedule: str | None = None
-    #: FIFO targets need a message group; events of one group are delivered in order.
-    message_group_id: str | None = None
+    #: Parts of a multipart upload that never completed (a worker killed mid-file whose
+    #: job nobody resumed) are deleted after this many days; they are billed until then.
+    abort_incomplete_upload_days: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +113,6 @@ class ResourceSpec:
     queues: tuple[Queue, ...]
     bucket: Bucket
     event_bus: str
-    rules: tuple[Rule, ...]
     user_pool: UserPool
     kms_alias: str
     live: LiveFanout = LiveFanout()
@@ -157,9 +145,6 @@ class Names:
 
     def event_bus(self) -> str:
         return f"{self.prefix}-{SPEC.event_bus}"
-
-    def rule(self, rule: Rule) -> str:
-        return f"{self.prefix}-{rule.name}"
 
     def user_pool(self) -> str:
         return f"{self.prefix}-{SPEC.user_pool.name}"
@@ -246,7 +231,8 @@ SPEC = ResourceSpec(
         ),
         Table("job-logs", Key("jobId"), Key("seq"), ttl_attribute="expiresAt"),
         Table("backup-files", Key("jobId"), Key("key")),
-        # Atomic counters for abuse limits, shared by every server process.
+        # Atomic counters for abuse limits and the schedules of platforms' per-app quotas,
+        # shared by every process.
         Table("rate-limits", Key("key"), ttl_attribute="expiresAt"),
     ),
     queues=(
@@ -256,16 +242,6 @@ SPEC = ResourceSpec(
         # delivery is one attempt of the job; the third failure sends it to the DLQ.
         Queue("sync", visibility_timeout=120, max_receive_count=3),
         Queue("backup", visibility_timeout=120, max_receive_count=3),
-        Queue("export", visibility_timeout=900, max_receive_count=3),
-        Queue("maintenance", visibility_timeout=900, max_receive_count=1),
-        # Job events for live subscriptions: standard (unordered is fine, fan-out is not FIFO).
-        Queue(
-            "job-events",
-            fifo=False,
-            visibility_timeout=30,
-            retention_seconds=3600,
-            max_receive_count=None,
-        ),
     ),
     bucket=Bucket(
         "data",
@@ -277,21 +253,6 @@ SPEC = ResourceSpec(
         noncurrent_expiry_days=730,
     ),
     event_bus="events",
-    rules=(
-        Rule(
-            "job-events",
-            target_queue="job-events",
-            description="Job progress published by workers, for live subscriptions.",
-            event_pattern={"source": ["listbackup.jobs"]},
-        ),
-        Rule(
-            "maintenance-hourly",
-            target_queue="maintenance",
-            description="Hourly housekeeping: due schedules, token refresh, retention.",
-            schedule="rate(1 hour)",
-            message_group_id="maintenance",
-        ),
-    ),
     user_pool=UserPool("users", client_name="web"),
     kms_alias="credentials",
 )

@@ -16,7 +16,7 @@ from listbackup import integrations
 from listbackup.aws import AwsClients
 from listbackup.bootstrap import BootstrapReport, bootstrap
 from listbackup.config import Settings
-from listbackup.resources import SPEC, Key, Queue, Rule, Table
+from listbackup.resources import SPEC, Key, Queue, Table
 from listbackup.store import Store
 
 _QUEUES = {q.name: q for q in SPEC.queues}
@@ -38,7 +38,6 @@ def _spec_resources(settings: Settings) -> list[str]:
             resources.append(f"queue {names.dead_letter_queue(queue)}")
     resources += [
         f"event bus {names.event_bus()}",
-        *(f"rule {names.rule(r)}" for r in SPEC.rules),
         f"bucket {settings.bucket}",
         f"kms key {names.kms_alias()}",
         f"email identity {settings.email_from}",
@@ -59,10 +58,6 @@ async def _queue_attributes(clients: AwsClients, name: str) -> dict[str, str]:
     url = (await clients.sqs.get_queue_url(QueueName=name))["QueueUrl"]
     got = await clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
     return {str(name): value for name, value in got["Attributes"].items()}
-
-
-def _rule_bus(settings: Settings, rule: Rule) -> str:
-    return "default" if rule.schedule else settings.names.event_bus()
 
 
 # --- the session stack: every resource of the spec, with the right shape -----------------
@@ -154,46 +149,11 @@ async def test_queue_redrives_into_its_dead_letter_queue(
     assert "RedrivePolicy" not in dlq
 
 
-@pytest.mark.parametrize(
-    "queue", [q for q in SPEC.queues if q.max_receive_count is None], ids=lambda q: q.name
-)
-async def test_queue_without_redrive_has_no_dead_letter_queue(
-    aws: AwsClients, settings: Settings, queue: Queue
-) -> None:
-    attrs = await _queue_attributes(aws, settings.names.queue(queue))
-    listed = await aws.sqs.list_queues(QueueNamePrefix=settings.names.dead_letter_queue(queue))
-
-    assert "RedrivePolicy" not in attrs
-    assert listed.get("QueueUrls", []) == []
-
-
 async def test_event_bus_exists(aws: AwsClients, settings: Settings) -> None:
     bus = await aws.events.describe_event_bus(Name=settings.names.event_bus())
 
     assert bus["Name"] == settings.names.event_bus()
     assert bus["Arn"].endswith(f":event-bus/{settings.names.event_bus()}")
-
-
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-async def test_rule_matches_the_spec_and_targets_its_queue(
-    aws: AwsClients, settings: Settings, rule: Rule
-) -> None:
-    name, bus = settings.names.rule(rule), _rule_bus(settings, rule)
-    described = await aws.events.describe_rule(Name=name, EventBusName=bus)
-    targets = (await aws.events.list_targets_by_rule(Rule=name, EventBusName=bus))["Targets"]
-    queue = await _queue_attributes(aws, settings.names.queue(_QUEUES[rule.target_queue]))
-
-    assert described["State"] == "ENABLED"
-    assert described.get("Description") == rule.description
-    assert described.get("ScheduleExpression") == rule.schedule
-    if rule.event_pattern is None:
-        assert "EventPattern" not in described
-    else:
-        assert json.loads(described["EventPattern"]) == rule.event_pattern
-    assert len(targets) == 1
-    assert targets[0]["Arn"] == queue["QueueArn"]
-    group = targets[0].get("SqsParameters", {}).get("MessageGroupId")
-    assert group == rule.message_group_id
 
 
 async def test_bucket_is_versioned_encrypted_private_and_tiered(
@@ -222,6 +182,9 @@ async def test_bucket_is_versioned_encrypted_private_and_tiered(
     assert rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == (
         SPEC.bucket.noncurrent_expiry_days
     )
+    assert rule["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": SPEC.bucket.abort_incomplete_upload_days
+    }
 
 
 async def test_kms_alias_resolves_to_a_rotating_symmetric_key(
@@ -366,57 +329,16 @@ async def test_bootstrap_recreates_a_deleted_queue_and_only_that(
 ) -> None:
     fresh = _fresh_settings(settings, "requeue")
     await bootstrap(clients, fresh)
-    export = _QUEUES["export"]
-    url = (await clients.sqs.get_queue_url(QueueName=fresh.names.queue(export)))["QueueUrl"]
+    queue = _QUEUES["sync"]
+    url = (await clients.sqs.get_queue_url(QueueName=fresh.names.queue(queue)))["QueueUrl"]
     await clients.sqs.delete_queue(QueueUrl=url)
 
     again = await bootstrap(clients, fresh)
 
-    assert again.created == [f"queue {fresh.names.queue(export)}"]
-    attrs = await _queue_attributes(clients, fresh.names.queue(export))
-    dlq = await _queue_attributes(clients, fresh.names.dead_letter_queue(export))
+    assert again.created == [f"queue {fresh.names.queue(queue)}"]
+    attrs = await _queue_attributes(clients, fresh.names.queue(queue))
+    dlq = await _queue_attributes(clients, fresh.names.dead_letter_queue(queue))
     assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"] == dlq["QueueArn"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-async def test_rule_may_send_to_its_queue(
-    clients: AwsClients, fresh_stack: FreshStack, rule: Rule
-) -> None:
-    # On a stack of its own: the per-test wipe may drop and recreate the shared queues.
-    names = fresh_stack.settings.names
-    rule_arn = (
-        await clients.events.describe_rule(
-            Name=names.rule(rule), EventBusName=_rule_bus(fresh_stack.settings, rule)
-        )
-    )["Arn"]
-    queue = await _queue_attributes(clients, names.queue(_QUEUES[rule.target_queue]))
-
-    statements = json.loads(queue["Policy"])["Statement"]
-    grant = next(s for s in statements if s.get("Sid") == f"events-{rule.name}")
-    assert grant["Effect"] == "Allow"
-    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
-    assert grant["Action"] == "sqs:SendMessage"
-    assert grant["Resource"] == queue["QueueArn"]
-    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
-
-
-@pytest.mark.slow
-async def test_recreated_rule_target_queue_gets_its_send_policy_back(
-    clients: AwsClients, settings: Settings
-) -> None:
-    fresh = _fresh_settings(settings, "repolicy")
-    await bootstrap(clients, fresh)
-    rule = next(r for r in SPEC.rules if r.target_queue == "job-events")
-    name = fresh.names.queue(_QUEUES[rule.target_queue])
-    url = (await clients.sqs.get_queue_url(QueueName=name))["QueueUrl"]
-    await clients.sqs.delete_queue(QueueUrl=url)
-
-    await bootstrap(clients, fresh)
-
-    attrs = await _queue_attributes(clients, name)
-    statements = json.loads(attrs.get("Policy") or "{}").get("Statement", [])
-    assert f"events-{rule.name}" in [s.get("Sid") for s in statements]
 
 
 # --- waiting for tables, as real DynamoDB needs -----------------------------------------

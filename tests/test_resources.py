@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
-from listbackup.resources import SPEC, Key, Names, Queue, Rule, Table
+from listbackup.resources import SPEC, Key, Names, Queue, Table
 
-JOB_QUEUES = ("sync", "backup", "export", "maintenance")
+JOB_QUEUES = ("sync", "backup")
 
 _QUEUES = {q.name: q for q in SPEC.queues}
 
@@ -31,8 +31,9 @@ def test_queue_names_are_unique_including_dead_letter_queues() -> None:
     assert _duplicates(physical) == []
 
 
-def test_rule_names_are_unique() -> None:
-    assert _duplicates([r.name for r in SPEC.rules]) == []
+def test_the_spec_s_queues_are_the_job_queues_and_no_more() -> None:
+    """A queue nobody reads only fills (and trips its alarms): each one has its consumer."""
+    assert tuple(q.name for q in SPEC.queues) == JOB_QUEUES
 
 
 @pytest.mark.parametrize("table", SPEC.tables, ids=lambda t: t.name)
@@ -45,26 +46,6 @@ def test_spec_looks_tables_up_by_name() -> None:
         assert SPEC.table(table.name) is table
     with pytest.raises(KeyError):
         SPEC.table("no-such-table")
-
-
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-def test_every_rule_targets_a_queue_of_the_spec(rule: Rule) -> None:
-    assert rule.target_queue in _QUEUES
-
-
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-def test_rules_into_fifo_queues_name_a_message_group(rule: Rule) -> None:
-    if _QUEUES[rule.target_queue].fifo:
-        assert rule.message_group_id
-    else:
-        # Standard queues reject a MessageGroupId on the EventBridge target.
-        assert rule.message_group_id is None
-
-
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-def test_every_rule_has_exactly_one_trigger_and_a_description(rule: Rule) -> None:
-    assert (rule.event_pattern is None) != (rule.schedule is None)
-    assert rule.description.strip()
 
 
 def _keys(table: Table) -> list[Key]:
@@ -118,10 +99,9 @@ def test_standard_queue_names_have_no_fifo_suffix() -> None:
 
 def test_names_of_singletons() -> None:
     names = Names(prefix="acme", bucket_name="acme-data")
-    rule = next(r for r in SPEC.rules if r.name == "maintenance-hourly")
 
     assert names.event_bus() == "acme-events"
-    assert names.rule(rule) == "acme-maintenance-hourly"
+    assert names.live_queue("0a1b2c3d4e5f") == "acme-live-0a1b2c3d4e5f"
     assert names.user_pool() == "acme-users"
     assert names.user_pool_client() == "acme-web"
     assert names.kms_alias() == "alias/acme-credentials"
@@ -135,13 +115,6 @@ def test_job_queues_are_fifo_with_dead_letter_queues(name: str) -> None:
     assert queue.fifo
     assert queue.max_receive_count is not None
     assert queue.max_receive_count >= 1
-
-
-def test_job_event_queue_is_standard_without_redrive() -> None:
-    queue = _QUEUES["job-events"]
-
-    assert not queue.fifo
-    assert queue.max_receive_count is None
 
 
 @pytest.mark.parametrize("queue", SPEC.queues, ids=lambda q: q.name)
@@ -160,7 +133,8 @@ def test_longest_physical_names_fit_aws_limits() -> None:
     names = Names(prefix=longest_prefix, bucket_name="b")
 
     assert max(len(names.dead_letter_queue(q)) for q in SPEC.queues) <= 80
-    assert max(len(names.rule(r)) for r in SPEC.rules) <= 64
+    assert len(names.live_rule("0a1b2c3d4e5f")) <= 64
+    assert len(names.live_queue("0a1b2c3d4e5f")) <= 80
     assert len(names.event_bus()) <= 256
     assert max(len(names.table(t.name)) for t in SPEC.tables) <= 255
     assert len(f"{longest_prefix}-data") <= 63

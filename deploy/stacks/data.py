@@ -95,6 +95,11 @@ class DataStack(Stack):
                         if bucket.noncurrent_expiry_days
                         else None
                     ),
+                    abort_incomplete_multipart_upload_after=(
+                        Duration.days(bucket.abort_incomplete_upload_days)
+                        if bucket.abort_incomplete_upload_days
+                        else None
+                    ),
                 )
             ],
             # A bucket of backups is never deleted with its stack, whatever the stage.

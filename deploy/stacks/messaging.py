@@ -1,4 +1,7 @@
-"""Queues (with dead-letter queues), the event bus and its rules, from the spec."""
+"""The job queues (with dead-letter queues) and the event bus, from the spec.
+
+The bus's only rules are the live fan-out's, one per API process, which each process makes
+and removes itself (``listbackup.adapters.fanout``); the service stack grants it that."""
 
 from __future__ import annotations
 
@@ -6,26 +9,12 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from deploy.config import DeployConfig
 from deploy.stacks import construct_id
-from listbackup.resources import Queue, ResourceSpec, Rule
-
-# The spec writes patterns as EventBridge JSON; the L2 pattern takes them as keywords.
-_PATTERN_KEYS = {
-    "source": "source",
-    "detail-type": "detail_type",
-    "detail": "detail",
-    "account": "account",
-    "region": "region",
-    "resources": "resources",
-    "id": "id",
-    "time": "time",
-    "version": "version",
-}
+from listbackup.resources import Queue, ResourceSpec
 
 
 class MessagingStack(Stack):
@@ -43,7 +32,6 @@ class MessagingStack(Stack):
         # The spec's job queues are its FIFO ones: one per job type, consumed by the worker.
         self.job_queues = [self.queues[q.name] for q in spec.queues if q.fifo]
         self.bus = events.EventBus(self, "Bus", event_bus_name=names.event_bus())
-        self.rules = [self._rule(rule, config) for rule in spec.rules]
 
     def _queue(self, queue: Queue, config: DeployConfig) -> sqs.Queue:
         names = config.names
@@ -75,28 +63,3 @@ class MessagingStack(Stack):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
         )
-
-    def _rule(self, rule: Rule, config: DeployConfig) -> events.Rule:
-        pattern = None
-        if rule.event_pattern:
-            unknown = set(rule.event_pattern) - set(_PATTERN_KEYS)
-            if unknown:
-                raise ValueError(f"rule {rule.name}: unsupported pattern keys {sorted(unknown)}")
-            pattern = events.EventPattern(
-                **{_PATTERN_KEYS[key]: value for key, value in rule.event_pattern.items()}
-            )
-        construct = events.Rule(
-            self,
-            construct_id(rule.name, "Rule"),
-            rule_name=config.names.rule(rule),
-            description=rule.description,
-            # Scheduled rules can only live on the account's default bus.
-            event_bus=None if rule.schedule else self.bus,
-            schedule=events.Schedule.expression(rule.schedule) if rule.schedule else None,
-            event_pattern=pattern,
-        )
-        # The target also writes the queue policy letting this rule (and only it) send.
-        construct.add_target(
-            targets.SqsQueue(self.queues[rule.target_queue], message_group_id=rule.message_group_id)
-        )
-        return construct

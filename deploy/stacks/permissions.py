@@ -93,6 +93,21 @@ def grant_worker(role: iam.IRole, res: Resources, *, spec: ResourceSpec) -> None
         actions=["s3:PutObject", "s3:AbortMultipartUpload"],
         resource_arns=[res.data.bucket.arn_for_objects(BACKUP_OBJECTS)],
     )
+    # The retention sweep removes a job's files, every version (the bucket is versioned),
+    # and a resumed job aborts the multipart uploads its killed attempt left behind.
+    iam.Grant.add_to_principal(
+        grantee=role,
+        actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        resource_arns=[res.data.bucket.arn_for_objects(BACKUP_OBJECTS)],
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="ListBackupPrefixes",
+            actions=["s3:ListBucketVersions", "s3:ListBucketMultipartUploads"],
+            resources=[res.data.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [BACKUP_OBJECTS]}},
+        )
+    )
     # SSE-KMS uploads need a data key, and multipart ones Decrypt to assemble the parts.
     iam.Grant.add_to_principal(
         grantee=role,

@@ -131,15 +131,38 @@ def test_the_worker_has_no_cognito_email_or_live_fanout_rights(synth: Synth) -> 
 
 
 def test_backups_are_only_reached_under_the_accounts_prefix(synth: Synth) -> None:
+    """Objects by their ARN under accounts/, the bucket's listings by a prefix condition."""
     for role in ("ApiTaskTaskRole", "WorkerTaskTaskRole"):
-        resources = {
-            render(resource)
+        statements = [
+            s
             for s in _role_statements(synth, role)
             if any(a.startswith("s3:") for a in _listify(s["Action"]))
-            for resource in _listify(s["Resource"])
-        }
-        assert resources
-        assert all(r.endswith(f"/{permissions.BACKUP_OBJECTS}") for r in resources)
+        ]
+        assert statements
+        for statement in statements:
+            resources = [render(r) for r in _listify(statement["Resource"])]
+            if all(a.startswith("s3:ListBucket") for a in _listify(statement["Action"])):
+                assert statement["Condition"] == {
+                    "StringLike": {"s3:prefix": [permissions.BACKUP_OBJECTS]}
+                }
+                assert all("GetAttDataBucket" in r and r.count("/") == 0 for r in resources), (
+                    resources
+                )
+            else:
+                assert all(r.endswith(f"/{permissions.BACKUP_OBJECTS}") for r in resources)
+
+
+def test_the_worker_may_write_list_and_sweep_backups(synth: Synth) -> None:
+    actions = _actions(_role_statements(synth, "WorkerTaskTaskRole"))
+
+    assert {a for a in actions if a.startswith("s3:")} == {
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:ListBucketVersions",
+        "s3:ListBucketMultipartUploads",
+    }
 
 
 def test_the_bucket_denies_requests_without_tls(synth: Synth) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from listbackup.resources import SPEC, Index, Key, Queue, Rule, Table
+from listbackup.resources import SPEC, Index, Key, Queue, Table
 from tests.deploy.conftest import NAMES, Synth, render, synthesize
 
 _QUEUES = {q.name: q for q in SPEC.queues}
@@ -122,27 +122,9 @@ def test_the_event_bus_is_the_spec_bus(synth: Synth) -> None:
     assert [props["Name"] for props in buses.values()] == [NAMES.event_bus()]
 
 
-@pytest.mark.parametrize("rule", SPEC.rules, ids=lambda r: r.name)
-def test_rule_pattern_schedule_target_and_message_group_match_the_spec(
-    synth: Synth, rule: Rule
-) -> None:
-    rules = _by(synth.resources("messaging", "AWS::Events::Rule"), "Name")
-    props = rules[NAMES.rule(rule)][1]
-    bus_id = next(iter(synth.resources("messaging", "AWS::Events::EventBus")))
-    queue_id = _queues(synth)[NAMES.queue(_QUEUES[rule.target_queue])][0]
-
-    assert props["Description"] == rule.description
-    assert props["State"] == "ENABLED"
-    assert props.get("EventPattern") == rule.event_pattern
-    assert props.get("ScheduleExpression") == rule.schedule
-    # Scheduled rules run on the default bus; pattern rules on ours.
-    assert props.get("EventBusName") == (None if rule.schedule else {"Ref": bus_id})
-    (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
-    assert target.get("SqsParameters") == (
-        {"MessageGroupId": rule.message_group_id} if rule.message_group_id else None
-    )
-    assert len(rules) == len(SPEC.rules)
+def test_the_bus_has_no_rules_of_its_own(synth: Synth) -> None:
+    """The live fan-out's rules are each API process's own; nothing else reads the bus."""
+    assert synth.resources("messaging", "AWS::Events::Rule") == {}
 
 
 def test_the_bucket_matches_the_spec(synth: Synth) -> None:
@@ -161,6 +143,9 @@ def test_the_bucket_matches_the_spec(synth: Synth) -> None:
     assert rule.get("NoncurrentVersionExpiration") == (
         {"NoncurrentDays": spec.noncurrent_expiry_days} if spec.noncurrent_expiry_days else None
     )
+    assert rule["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": spec.abort_incomplete_upload_days
+    }
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert encryption["BucketKeyEnabled"] is True
