@@ -149,6 +149,23 @@ async def test_a_finished_job_yields_its_final_state_and_completes(
     assert [p["data"]["jobUpdates"]["status"] for p in seen] == ["CANCELLED"]
 
 
+async def test_a_job_cancelled_mid_subscription_ends_it_cancelled(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(JOB_UPDATES, {"id": job_id})
+        first = await next_payload(ws, op)
+        await ada.call("mutation($id: ID!) { cancelJob(id: $id) { status } }", id=job_id)
+        rest = await collect(ws, op)
+
+    assert first is not None
+    assert first["data"]["jobUpdates"]["status"] == "QUEUED"
+    assert [p["data"]["jobUpdates"]["status"] for p in rest] == ["CANCELLED"]
+    assert rest[-1]["data"]["jobUpdates"]["job"]["status"] == "CANCELLED"
+
+
 async def test_duplicate_and_stale_events_are_dropped_and_the_end_is_never_overtaken(
     client: httpx.AsyncClient, live: LiveApp
 ) -> None:
