@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 # The frontend contract's areas this backend serves in full; `make test` holds them.
-CONTRACT_AREAS := foundation identity tenancy connections
+CONTRACT_AREAS := foundation identity tenancy connections backups live
 export UV_PYTHON_DOWNLOADS := never
 # Some machines set PYTHONDONTWRITEBYTECODE: then every process (the local AWS, each CLI
 # test, the dev stack) compiles every module it imports from source, seconds each time.

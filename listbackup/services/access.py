@@ -7,6 +7,8 @@ its ancestors. An account the user cannot see answers exactly like a missing one
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 from listbackup.deps import Deps
 from listbackup.errors import ForbiddenError, NotFoundError
 from listbackup.models.accounts import (
@@ -22,6 +24,16 @@ from listbackup.models.users import Principal
 _RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 NO_ACCESS = Access(role=None, permissions=frozenset(), inherited=False)
 NO_ACCOUNT = "No account with that id."
+
+
+class Owned(Protocol):
+    """Anything that belongs to one account: a connection, a source, a job."""
+
+    @property
+    def account_id(self) -> str: ...
+
+
+T = TypeVar("T", bound=Owned)
 
 
 async def _active_on_path(deps: Deps, user_id: str, account: Account) -> list[Membership]:
@@ -69,6 +81,34 @@ async def require(
     account, granted = await visible_account(deps, principal=principal, account_id=account_id)
     demand(granted, permission)
     return account
+
+
+async def visible(deps: Deps, *, principal: Principal, item: T | None, missing: str) -> T:
+    """The item, if it exists and the caller sees its account; else NOT_FOUND with
+    ``missing``, the same answer either way."""
+    found, _ = await _access_to(deps, principal, item, missing)
+    return found
+
+
+async def managed(
+    deps: Deps, *, principal: Principal, item: T | None, missing: str, permission: Permission
+) -> T:
+    """As :func:`visible`, and FORBIDDEN unless the caller holds ``permission`` there."""
+    found, granted = await _access_to(deps, principal, item, missing)
+    demand(granted, permission)
+    return found
+
+
+async def _access_to(
+    deps: Deps, principal: Principal, item: T | None, missing: str
+) -> tuple[T, Access]:
+    if item is None:
+        raise NotFoundError(missing)
+    try:
+        _, granted = await visible_account(deps, principal=principal, account_id=item.account_id)
+    except NotFoundError:
+        raise NotFoundError(missing) from None
+    return item, granted
 
 
 def demand(granted: Access, permission: Permission) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from listbackup.deps import Deps
-from listbackup.errors import BadUserInputError, ConflictError, NotFoundError
+from listbackup.errors import BadUserInputError, ConflictError
 from listbackup.integrations.base import Connector, Integration
 from listbackup.integrations.errors import (
     ConnectorError,
@@ -44,24 +44,18 @@ class TestResult:
 
 async def get(deps: Deps, *, principal: Principal, connection_id: str) -> Connection:
     connection = await deps.loaders.connection.load(connection_id) if connection_id else None
-    if connection is None:
-        raise NotFoundError(NO_CONNECTION)
-    try:
-        await access.visible_account(deps, principal=principal, account_id=connection.account_id)
-    except NotFoundError:
-        raise NotFoundError(NO_CONNECTION) from None
-    return connection
+    return await access.visible(deps, principal=principal, item=connection, missing=NO_CONNECTION)
 
 
 async def manageable(deps: Deps, *, principal: Principal, connection_id: str) -> Connection:
-    connection = await get(deps, principal=principal, connection_id=connection_id)
-    await access.require(
+    connection = await deps.loaders.connection.load(connection_id) if connection_id else None
+    return await access.managed(
         deps,
         principal=principal,
-        account_id=connection.account_id,
+        item=connection,
+        missing=NO_CONNECTION,
         permission=Permission.MANAGE_INTEGRATIONS,
     )
-    return connection
 
 
 async def list_for_account(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from listbackup import ids
 from listbackup.adapters.objects import download_url
 from listbackup.deps import Deps
-from listbackup.errors import ConflictError, NotFoundError
+from listbackup.errors import ConflictError
 from listbackup.models.accounts import Account, Permission
 from listbackup.models.jobs import (
     BackupFile,
@@ -46,13 +46,7 @@ def file_prefix(job: Job) -> str:
 
 async def get(deps: Deps, *, principal: Principal, job_id: str) -> Job:
     job = await deps.loaders.job.load(job_id) if job_id else None
-    if job is None:
-        raise NotFoundError(NO_JOB)
-    try:
-        await access.visible_account(deps, principal=principal, account_id=job.account_id)
-    except NotFoundError:
-        raise NotFoundError(NO_JOB) from None
-    return job
+    return await access.visible(deps, principal=principal, item=job, missing=NO_JOB)
 
 
 async def enqueue(

@@ -66,24 +66,18 @@ class Health:
 
 async def get(deps: Deps, *, principal: Principal, source_id: str) -> Source:
     source = await deps.loaders.source.load(source_id) if source_id else None
-    if source is None:
-        raise NotFoundError(NO_SOURCE)
-    try:
-        await access.visible_account(deps, principal=principal, account_id=source.account_id)
-    except NotFoundError:
-        raise NotFoundError(NO_SOURCE) from None
-    return source
+    return await access.visible(deps, principal=principal, item=source, missing=NO_SOURCE)
 
 
 async def manageable(deps: Deps, *, principal: Principal, source_id: str) -> Source:
-    source = await get(deps, principal=principal, source_id=source_id)
-    await access.require(
+    source = await deps.loaders.source.load(source_id) if source_id else None
+    return await access.managed(
         deps,
         principal=principal,
-        account_id=source.account_id,
+        item=source,
+        missing=NO_SOURCE,
         permission=Permission.MANAGE_INTEGRATIONS,
     )
-    return source
 
 
 async def health(deps: Deps, source: Source) -> Health:
