@@ -182,12 +182,19 @@ def _json(start_response: StartResponse, value: object) -> list[bytes]:
     return [body]
 
 
+class KeepAliveHandler(MotoRequestHandler):
+    """HTTP/1.1, so a client keeps its connection: werkzeug's HTTP/1.0 default closes it
+    after every answer, and each AWS call paid for a new TCP connection on both sides."""
+
+    protocol_version = "HTTP/1.1"
+
+
 def serve(host: str, port: int, *, ready: Callable[[str], None]) -> None:
     """Serve until SIGTERM/SIGINT; call ``ready`` with the endpoint once bound."""
     cheaper_transactions()
     warmup.install()
     app = LocalAws(DomainDispatcherApplication(create_backend_app))
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=KeepAliveHandler)
     # werkzeug logs every request; nobody reads them.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     bound_host, bound_port = server.server_address[:2]
