@@ -17,7 +17,8 @@ unexport PYTHONDONTWRITEBYTECODE
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 
-.PHONY: run test install lock lint typecheck imports schema schema-check pytest bench synth clean
+.PHONY: run test install lock lint typecheck imports schema schema-check pytest bench synth \
+	graphiql-assets clean
 
 run: install
 	$(BIN)/listbackup dev
@@ -52,7 +53,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy listbackup deploy tests $(wildcard bench/*.py)
+	$(BIN)/mypy listbackup deploy tests $(wildcard bench/*.py) $(wildcard scripts/*.py)
 
 imports: install
 	$(BIN)/lint-imports
@@ -69,6 +70,11 @@ schema-check: install
 
 pytest: install
 	$(BIN)/pytest --cov --cov-report=term -q
+
+# GraphiQL's assets are committed (docs/adr/0007); this fetches them again from the npm
+# registry, checked against the page's integrity attributes, after a version change.
+graphiql-assets: install
+	$(BIN)/python scripts/vendor_graphiql.py
 
 # Benchmarks print their figures; docs/performance.md records them.
 bench: install

@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (HTTP, GraphiQL, WebSocket), /healthz, /readyz."""
+"""The Starlette app: /graphql (HTTP, GraphiQL, WebSocket), /healthz, /readyz, and with
+GraphiQL on, its assets under /graphiql/assets."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from listbackup import live, request_json
+from listbackup import graphiql, live, request_json
 from listbackup.config import Settings
 from listbackup.context import Context
 from listbackup.deps import AppDeps, open_deps, utc_now
@@ -82,6 +83,10 @@ class GraphQLView(GraphQL[Context, None]):
             keep_alive_interval=keep_alive_seconds,
         )
         self._anonymous = AnonymousSlots(max_anonymous_websockets)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: its assets come from this app, not a CDN."""
+        return graphiql.page_response()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -294,4 +299,6 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if settings.graphiql:
+        routes.append(graphiql.assets_mount())
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

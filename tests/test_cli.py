@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from listbackup.cli import main
 from listbackup.devstack import free_port
 from listbackup.schema import build_schema, sdl
+from tests.dev_process import DevStack, dev_environment, running_dev
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_CHECK = ROOT.parent / "shared" / "contract" / "check.py"
@@ -177,43 +177,11 @@ def _wait_gone(pids: list[int], timeout: float = 15) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
-@dataclass
-class DevStack:
-    process: subprocess.Popen[str]
-    url: str
-    ready_line: str
-    #: From spawning the command to reading its ready line, as measured here.
-    seconds_to_ready: float
-
-
-def _dev_environment() -> dict[str, str]:
-    """As a user runs it: its own moto, no AWS or ListBackup variables of ours."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LISTBACKUP_"))}
-
-
 @pytest.fixture
 def dev_stack() -> Iterator[DevStack]:
     """``listbackup dev``, started and ready."""
-    port = free_port("127.0.0.1")
-    spawned = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "listbackup", "dev", "--port", str(port)],
-        env=_dev_environment(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        ready = process.stdout.readline()
-        assert ready.startswith("ListBackup is ready in "), ready
-        yield DevStack(process, f"http://127.0.0.1:{port}", ready, time.monotonic() - spawned)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+    with running_dev() as stack:
+        yield stack
 
 
 @pytest.mark.slow
@@ -233,7 +201,7 @@ def test_dev_says_when_it_is_ready_and_how_long_it_took(dev_stack: DevStack) -> 
 
 
 def test_a_bad_setting_stops_dev_with_one_line() -> None:
-    env = {**_dev_environment(), "LISTBACKUP_LOG_LEVEL": "LOUD"}
+    env = {**dev_environment(), "LISTBACKUP_LOG_LEVEL": "LOUD"}
 
     result = run_cli("dev", "--port", str(free_port("127.0.0.1")), env=env)
 
