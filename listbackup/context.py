@@ -53,6 +53,12 @@ class Context:
         Lazy, so operations that read nothing (introspection, health) build nothing."""
         return self.app.for_operation()
 
+    def renew(self, deps: Deps) -> None:
+        """Read through ``deps`` from now on: a subscription renews its dependencies for
+        each event it yields, so every field of an event (a job's files, its source) is
+        read afresh, not from what the first event's loaders cached."""
+        self.__dict__["deps"] = deps
+
     @property
     def loaders(self) -> Loaders:
         return self.deps.loaders

@@ -26,7 +26,7 @@ JOB_UPDATES = """
 subscription($id: ID!) { jobUpdates(jobId: $id) {
   jobId sourceId accountId status message at
   progress { stepsCompleted stepsTotal recordsProcessed }
-  job { id status attempt }
+  job { id status attempt files { dataType } }
 } }
 """
 ACCOUNT_UPDATES = """
@@ -128,12 +128,20 @@ async def test_job_updates_start_from_now_and_end_with_the_job(
 
     assert first is not None
     assert first["data"]["jobUpdates"]["status"] == "QUEUED"
-    assert first["data"]["jobUpdates"]["job"] == {"id": job_id, "status": "QUEUED", "attempt": 1}
+    assert first["data"]["jobUpdates"]["job"] == {
+        "id": job_id,
+        "status": "QUEUED",
+        "attempt": 1,
+        "files": [],
+    }
     statuses = [p["data"]["jobUpdates"]["status"] for p in rest]
     assert statuses[-1] == "COMPLETED"
     assert "RUNNING" in statuses
     assert rest[-1]["data"]["jobUpdates"]["job"]["status"] == "COMPLETED"
     assert rest[-1]["data"]["jobUpdates"]["progress"]["recordsProcessed"] == 150
+    # Each event's job is read afresh: the last one holds every file.
+    files = rest[-1]["data"]["jobUpdates"]["job"]["files"]
+    assert sorted(f["dataType"] for f in files) == ["companies", "contacts", "deals", "manifest"]
 
 
 async def test_a_finished_job_yields_its_final_state_and_completes(

@@ -61,6 +61,7 @@ class LiveSubscription:
         self, info: Info[Context, None], job_id: strawberry.ID
     ) -> AsyncGenerator[JobEvent, None]:
         async for update in resolvers.job_updates(info.context, job_id=node.key(ids.JOB, job_id)):
+            info.context.renew(update.deps)
             yield JobEvent.from_update(update)
 
     @strawberry.subscription(description="Every job event of one account (not its sub-accounts).")
@@ -71,4 +72,5 @@ class LiveSubscription:
             info.context, account_id=node.key(ids.ACCOUNT, account_id)
         )
         async for update in stream:
+            info.context.renew(update.deps)
             yield JobEvent.from_update(update)
