@@ -5,22 +5,24 @@
 
 Starts the local AWS (moto) and bootstraps it as ``listbackup dev`` does, then signs a
 user up and, for each N, makes a demo connection of N/3 records per data type (contacts,
-companies, deals), a source of it and a manual BACKUP job, through the services the API
-calls (``identity.sign_up``, ``connections.create_api_key``, ``sources.create``,
-``sources.run``). Then, turn about and for each N:
+companies, deals) and a source of it, through the services the API calls
+(``identity.sign_up``, ``connections.create_api_key``, ``sources.create``). Then, for
+each N in turn (``--rounds`` times):
 
 - the floor: a fresh child process runs ``bench/backup_floor.py``'s single file: the
   same N demo records generated, encoded, compressed and uploaded through one
   ``NdjsonWriter``, with no pipeline around it;
-- the worker: a fresh child process opens the worker's dependencies (``open_deps``) and
-  runs a ``Worker`` (one job slot, the timing ``listbackup dev`` gives it) until the job
-  has ended, then reports its peak RSS (VmHWM) and CPU time.
+- the worker: a fresh ``listbackup worker --concurrency 1`` (the deployed timing, but a
+  2 s idle poll), started and idle before ``sources.run`` queues the job, as
+  ``runSource`` does; once the job has ended, its peak RSS (VmHWM) and the CPU time it
+  used since the job was queued are read from /proc, and it is stopped.
 
 The worker's records/s are over the job's own running time (startedAt to finishedAt);
 the floor's over its wall time, the generation of the records included (the worker
-generates them too: like with like), with the writer's share alone beside it. The job
-must be COMPLETED with N records, and every file is read back and checked (sha256,
-lines) outside the timing. ``--profile DIR`` runs each worker child under cProfile.
+generates them too: like with like); the floor's writer alone is shown beside it. The
+job must be COMPLETED with N records, and every file is read back and checked (sha256,
+lines) outside the timing. ``--profile DIR`` runs each worker under cProfile, in CPU
+time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import asyncio
 import cProfile
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,24 +42,28 @@ from pathlib import Path
 from typing import Any
 
 import backup_floor
-from backup_floor import DATA_TYPES, MB, memory_kib, read_back
+from backup_floor import DATA_TYPES, MB, read_back
 
-from listbackup import devstack
+from listbackup import cli, devstack
 from listbackup.adapters.objects import DEFAULT_LEVEL, DEFAULT_PART_SIZE, MIB
 from listbackup.aws import open_clients
 from listbackup.bootstrap import bootstrap
 from listbackup.config import Settings, load_settings
-from listbackup.deps import AppDeps, open_deps
+from listbackup.deps import Deps, open_deps
 from listbackup.integrations.demo import MAX_RECORDS
 from listbackup.models.jobs import Job, JobStatus, JobType
 from listbackup.models.users import Principal, SignUpData
 from listbackup.services import connections, identity, sources
-from listbackup.worker import Timing, Worker
 
 #: Worker targets on this box (the issue's).
 TARGET_RATE = 40_000
 TARGET_RATIO = 0.6
 TARGET_RSS_MIB = 200
+#: ``listbackup dev``'s faster timing: the worker measured runs with the deployed one,
+#: but for its idle long poll (2 s, not 20), so that it stops soon once measured.
+DEV_TIMING = {
+    k for k in devstack.DEV_DEFAULTS if "SECONDS" in k and k != "LISTBACKUP_WORKER_POLL_SECONDS"
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,19 +118,17 @@ async def signed_up() -> str:
     return done.user_id
 
 
-async def queued_job(user_id: str, records_per_type: int) -> str:
-    """A demo connection and source of ``records_per_type`` records a type, and a manual
-    backup of it, queued for the worker; the job's id."""
+async def demo_source(user_id: str, records_per_type: int) -> str:
+    """A demo connection of ``records_per_type`` records a data type and a source of it,
+    as the API makes them; the source's id."""
     async with open_deps(load_settings()) as app:
         deps = app.for_operation()
-        user = await deps.loaders.user.load(user_id)
-        assert user is not None
-        assert user.root_account_id is not None
-        principal = Principal(user=user, access_token="unused")  # noqa: S106 - no Cognito call
+        principal = await signed_in(deps, user_id)
+        assert principal.user.root_account_id is not None
         connection = await connections.create_api_key(
             deps,
             principal=principal,
-            account_id=user.root_account_id,
+            account_id=principal.user.root_account_id,
             platform_slug="demo",
             name=f"Demo {records_per_type}",
             credentials={"apiKey": "bench", "recordsPerType": str(records_per_type)},
@@ -137,11 +142,30 @@ async def queued_job(user_id: str, records_per_type: int) -> str:
             schedule=None,
             retention_days=None,
         )
-        assert source.data_types == DATA_TYPES, source.data_types
+    assert source.data_types == DATA_TYPES, source.data_types
+    return source.id
+
+
+async def signed_in(deps: Deps, user_id: str) -> Principal:
+    user = await deps.loaders.user.load(user_id)
+    assert user is not None
+    return Principal(user=user, access_token="unused")  # noqa: S106 - no Cognito call here
+
+
+async def backed_up(user_id: str, source_id: str) -> str:
+    """Run the source (a manual BACKUP, as runSource does) and wait until its job ends;
+    the job's id."""
+    async with open_deps(load_settings()) as app:
+        deps = app.for_operation()
+        principal = await signed_in(deps, user_id)
         job = await sources.run(
-            deps, principal=principal, source_id=source.id, job_type=JobType.BACKUP
+            deps, principal=principal, source_id=source_id, job_type=JobType.BACKUP
         )
-    return job.id
+        while True:
+            await asyncio.sleep(0.5)
+            now = await app.store.jobs.get(job.id)
+            if now is not None and now.status.finished:
+                return job.id
 
 
 async def checked_job(job_id: str, records: int) -> tuple[Job, int]:
@@ -201,12 +225,30 @@ def floor(records: int) -> tuple[Figures, float]:
 
 
 def worker(user_id: str, records: int, profile: Path | None) -> Figures:
-    job_id = asyncio.run(queued_job(user_id, records // len(DATA_TYPES)))
-    load = load_average()
-    options = [__file__, "--worker-child", job_id]
-    if profile is not None:
-        options += ["--profile", str(profile / f"worker-{records}.prof")]
-    r = child(options)
+    """The worker's figures for one job of ``records``: ``listbackup worker`` as deployed
+    (one job slot, the default timing), started and idle before the job is queued, so
+    that the CPU time counted is the job's (and the idle worker's, next to nothing)."""
+    source_id = asyncio.run(demo_source(user_id, records // len(DATA_TYPES)))
+    if profile is None:
+        command = ["-m", "listbackup", "worker", "--concurrency", "1"]
+    else:
+        command = [__file__, "--profile-worker", str(profile / f"worker-{records}.prof")]
+    env = {k: v for k, v in os.environ.items() if k not in DEV_TIMING}
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and package
+        [sys.executable, *command], env=env, stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            ready = process.stdout.readline()
+            assert "is running" in ready, ready
+            time.sleep(1)  # past its first receives: idle, in a long poll
+            load, cpu = load_average(), cpu_seconds(process.pid)
+            job_id = asyncio.run(backed_up(user_id, source_id))
+            cpu = cpu_seconds(process.pid) - cpu
+            peak = proc_status_kib(process.pid, "VmHWM")
+        finally:
+            process.send_signal(signal.SIGTERM)  # it drains: a long poll at most
+            process.communicate(timeout=60)
     job, stored = asyncio.run(checked_job(job_id, records))
     assert job.started_at is not None
     assert job.finished_at is not None
@@ -214,12 +256,28 @@ def worker(user_id: str, records: int, profile: Path | None) -> Figures:
     return Figures(
         records=records,
         rate=records / seconds,
-        cpu_rate=records / r["cpu_seconds"],
+        cpu_rate=records / cpu,
         seconds=seconds,
         stored_bytes=stored,
-        peak_rss_mib=r["peak_rss_mib"],
+        peak_rss_mib=peak / 1024,
         load=load,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (every thread), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kib(pid: int, field: str) -> int:
+    """VmHWM (peak) or VmRSS (now) of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    raise LookupError(field)
 
 
 def report(results: list[tuple[Figures, Figures, float]]) -> None:
@@ -275,41 +333,13 @@ def run(sizes: list[int], rounds: int, profile: Path | None) -> None:
         report(results)
 
 
-# ---------------------------------------------------------------- the worker's process
-
-
-async def run_worker(job_id: str) -> dict[str, Any]:
-    """What ``listbackup worker --concurrency 1`` runs, until the job has ended."""
-    settings = load_settings()
-    async with open_deps(settings) as app:
-        cpu = time.process_time()
-        stop = asyncio.Event()
-        worker = Worker(app, concurrency=1, timing=Timing.from_settings(settings))
-        serving = asyncio.create_task(worker.run(stop))
-        await ended(app, job_id)
-        cpu = time.process_time() - cpu
-        peak = memory_kib("VmHWM")
-        stop.set()
-        await serving
-    return {"cpu_seconds": cpu, "peak_rss_mib": peak / 1024}
-
-
-async def ended(app: AppDeps, job_id: str) -> None:
-    while True:
-        job = await app.store.jobs.get(job_id)
-        if job is not None and job.status.finished:
-            return
-        await asyncio.sleep(0.5)
-
-
-def worker_child(job_id: str, profile: str | None) -> None:
-    if profile is None:
-        result = asyncio.run(run_worker(job_id))
-    else:
-        with cProfile.Profile() as profiler:
-            result = asyncio.run(run_worker(job_id))
-        profiler.dump_stats(profile)
-    print(json.dumps(result))
+def profiled_worker(path: str) -> None:
+    """``listbackup worker --concurrency 1`` under cProfile, in CPU time (which the other
+    work on the box disturbs less than wall time)."""
+    with cProfile.Profile(time.process_time) as profiler:
+        code = cli.main(["worker", "--concurrency", "1"])
+    profiler.dump_stats(path)
+    raise SystemExit(code)
 
 
 def main() -> None:
@@ -317,11 +347,10 @@ def main() -> None:
     parser.add_argument("--records", default="1000000,3000000", help="comma-separated counts")
     parser.add_argument("--rounds", type=int, default=1, help="each N this many times")
     parser.add_argument("--profile", help="a directory: cProfile each worker child into it")
-    parser.add_argument("--worker-child", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker_child:
-        worker_child(args.worker_child, args.profile)
-        return
+    if args.profile_worker:
+        profiled_worker(args.profile_worker)
     sizes = [per_type(int(n)) * len(DATA_TYPES) for n in args.records.split(",")]
     profile = Path(args.profile) if args.profile else None
     if profile is not None:
