@@ -6,9 +6,10 @@ records), so the embedded local stack can run a complete backup with no internet
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from listbackup.integrations.base import Connector, Integration, Record
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
@@ -20,6 +21,9 @@ PAGE_SIZE = 100
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
+_FIRST_LOWER = tuple(name.lower() for name in _FIRST)
+_LAST_LOWER = tuple(name.lower() for name in _LAST)
+_EPOCH_DAY = EPOCH.toordinal()
 
 
 def records_per_type(value: str | None) -> int:
@@ -63,18 +67,28 @@ class DemoConnector(Connector):
 
 
 def _stamp(n: int) -> tuple[str, str]:
-    created = EPOCH + timedelta(hours=n)
-    return created.isoformat(), (created + timedelta(days=n % 30)).isoformat()
+    """Created n hours after EPOCH (midnight UTC), updated n % 30 days later, written as
+    ``datetime.isoformat()`` writes them, from the day's date and the hour: building and
+    formatting two aware datetimes was a third of a record's cost in a backup."""
+    days, hour = divmod(n, 24)
+    time = f"T{hour:02d}:00:00+00:00"
+    return _day(days) + time, _day(days + n % 30) + time
+
+
+@functools.lru_cache(maxsize=64)  # records come in order: 24 share a day, 30 its updates
+def _day(days: int) -> str:
+    return date.fromordinal(_EPOCH_DAY + days).isoformat()
 
 
 def _contact(seed: str, n: int, total: int) -> Record:
     created, updated = _stamp(n)
-    first, last = _FIRST[n % len(_FIRST)], _LAST[(n // len(_FIRST)) % len(_LAST)]
+    i, j = n % len(_FIRST), (n // len(_FIRST)) % len(_LAST)
     return {
         "id": f"contact-{n:07d}",
-        "firstName": first,
-        "lastName": last,
-        "email": f"{first}.{last}.{n}@{seed[:8]}.demo.invalid".lower(),
+        "firstName": _FIRST[i],
+        "lastName": _LAST[j],
+        # The seed is lowercase hex: only the names needed lowering.
+        "email": f"{_FIRST_LOWER[i]}.{_LAST_LOWER[j]}.{n}@{seed[:8]}.demo.invalid",
         "createdAt": created,
         "updatedAt": updated,
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from listbackup.integrations import demo as demo_module
 from listbackup.integrations.base import ConnectorContext
-from listbackup.integrations.demo import DemoConnector
+from listbackup.integrations.demo import EPOCH, MAX_RECORDS, DemoConnector
 from listbackup.integrations.errors import CredentialsRejected, PlatformRequestFailed
 from tests.integrations.fakes import Fake
 
@@ -36,6 +37,29 @@ async def test_the_same_key_gives_the_same_records_page_by_page() -> None:
     assert again == await records(first, "contacts")
     assert [r["id"] for r in again] == [f"contact-{n:07d}" for n in range(250)]
     assert again != other
+
+
+async def test_records_are_what_they_always_were() -> None:
+    """The stamps are made by arithmetic on the day: still what datetimes made."""
+    connector = demo(apiKey="k1", recordsPerType="40000")  # four and a half years
+    seed = connector._seed()[:8]
+    pages = [page async for page in connector.fetch("contacts")]
+    expected = {
+        "id": "contact-0000077",
+        "firstName": "Donald",
+        "lastName": "Hopper",
+        "email": f"donald.hopper.77@{seed}.demo.invalid",
+        "createdAt": "2024-01-04T05:00:00+00:00",
+        "updatedAt": "2024-01-21T05:00:00+00:00",
+    }
+
+    assert pages[0][77] == expected
+    stamps = [(r["createdAt"], r["updatedAt"]) for page in pages for r in page]
+    far = range(40_000, MAX_RECORDS, 997)
+    stamps += [demo_module._stamp(n) for n in far]
+    for n, stamp in zip([*range(40_000), *far], stamps, strict=True):
+        created = EPOCH + timedelta(hours=n)
+        assert stamp == (created.isoformat(), (created + timedelta(days=n % 30)).isoformat()), n
 
 
 async def test_deals_point_at_existing_contacts_and_companies() -> None:

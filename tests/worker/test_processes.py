@@ -33,7 +33,7 @@ from tests.worker.helpers import (
     worker_running,
 )
 
-RECORDS = 20_000  # per data type: a few seconds of work, so there is a middle to hit
+RECORDS = 50_000  # per data type: long enough to have a middle to hit (2.4 µs a demo record)
 DEMO_TYPES = ("contacts", "companies", "deals")
 
 
