@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,6 +36,9 @@ class JobEvent:
     message: str | None
     at: datetime
     seq: int
+    #: What is worked out from the event once for all its subscribers (its GraphQL
+    #: results, schema/shared_events.py); not part of the event's value.
+    shared_results: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def final(self) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -18,6 +20,14 @@ from listbackup.services import jobs
 from listbackup.services.live import Update
 
 
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    job_id: strawberry.ID
+    source_id: strawberry.ID
+    account_id: strawberry.ID
+    progress: JobProgress
+
+
 @strawberry.type
 class JobEvent:
     job_id: strawberry.ID
@@ -28,19 +38,32 @@ class JobEvent:
     message: str | None
     at: datetime
     update: strawberry.Private[Update]
+    #: This event's results, shared by the subscribers who asked the same (shared_events.py).
+    shared_results: strawberry.Private[dict[Hashable, Any]]
 
     @classmethod
     def from_update(cls, update: Update) -> JobEvent:
         event = update.event
+        # The public ids and progress, worked out once per event for all its subscribers.
+        shared = event.shared_results
+        fields: _Fields | None = shared.get(_Fields)
+        if fields is None:
+            fields = shared[_Fields] = _Fields(
+                job_id=strawberry.ID(ids.encode(ids.JOB, event.job_id)),
+                source_id=strawberry.ID(ids.encode(ids.SOURCE, event.source_id)),
+                account_id=strawberry.ID(ids.encode(ids.ACCOUNT, event.account_id)),
+                progress=JobProgress.from_model(event.progress),
+            )
         return cls(
-            job_id=strawberry.ID(ids.encode(ids.JOB, event.job_id)),
-            source_id=strawberry.ID(ids.encode(ids.SOURCE, event.source_id)),
-            account_id=strawberry.ID(ids.encode(ids.ACCOUNT, event.account_id)),
+            job_id=fields.job_id,
+            source_id=fields.source_id,
+            account_id=fields.account_id,
             status=event.status,
-            progress=JobProgress.from_model(event.progress),
+            progress=fields.progress,
             message=event.message,
             at=event.at,
             update=update,
+            shared_results=shared,
         )
 
     @strawberry.field(description="The job as it is now.")
