@@ -30,7 +30,7 @@ subscription($id: ID!) { accountJobUpdates(accountId: $id) {
 
 def executor(query: str, account: str = "a1") -> SharedEventExecutor:
     schema = build_schema()
-    built = schema.execution_context_class.build(  # type: ignore[attr-defined]
+    built = schema.execution_context_class.build(
         schema._schema, parse(query), raw_variable_values={"id": account}
     )
     assert isinstance(built, SharedEventExecutor), built
@@ -65,6 +65,7 @@ def test_subscribers_asking_the_same_plain_fields_share_one_result() -> None:
 
     assert isinstance(a, ExecutionResult)
     assert a.errors is None
+    assert a.data is not None
     assert a.data == {
         "accountJobUpdates": {
             "jobId": a.data["accountJobUpdates"]["jobId"],
