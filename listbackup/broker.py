@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from listbackup.errors import RateLimitedError
 from listbackup.models.jobs import JobStatus, Progress
 
 #: Jobs whose last sequence number the broker remembers (the oldest are forgotten).
 SEEN_JOBS = 100_000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,9 @@ class JobEvent:
     message: str | None
     at: datetime
     seq: int
+    #: What is worked out from the event once for all its subscribers (its GraphQL
+    #: results, schema/shared_events.py); not part of the event's value.
+    shared_results: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def final(self) -> bool:
@@ -61,9 +68,13 @@ class Subscription:
         """The oldest unread event; None when nothing came within ``within`` seconds."""
         if not self._pending:
             self._wake.clear()
+            # A timer, not asyncio.wait_for: that makes a task per wait, for every subscriber.
+            timer = asyncio.get_running_loop().call_later(within, self._wake.set)
             try:
-                await asyncio.wait_for(self._wake.wait(), within)
-            except TimeoutError:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
+            if not self._pending:
                 return None
         _, event = self._pending.popitem(last=False)
         return event
@@ -74,9 +85,41 @@ class Subscription:
             self._broker._remove(self)
 
 
+class Shared:
+    """Identical checks run once: whoever asks for a key while its check runs awaits that
+    run (and gets its answer or its error) instead of starting another. Nothing is kept
+    once a check ends, so every caller's answer is from a check that ended after it asked.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Hashable, check: Callable[[], Awaitable[T]]) -> T:
+        future = self._running.get(key)
+        if future is None or future.done():
+            future = asyncio.ensure_future(check())
+            self._running[key] = future
+            future.add_done_callback(self._forget(key))
+        # One caller going away (its subscription closed) does not cancel the others' check.
+        result: T = await asyncio.shield(future)
+        return result
+
+    def _forget(self, key: Hashable) -> Callable[[asyncio.Future[Any]], None]:
+        def forget(future: asyncio.Future[Any]) -> None:
+            if self._running.get(key) is future:
+                del self._running[key]
+
+        return forget
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+
 class Broker:
     def __init__(self, *, max_subscriptions: int) -> None:
         self.max_subscriptions = max_subscriptions
+        #: Subscriptions' access checks, shared by those of the same viewer and target.
+        self.checks = Shared()
         self._by_job: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._by_account: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._last_seq: OrderedDict[str, int] = OrderedDict()

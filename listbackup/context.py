@@ -53,11 +53,12 @@ class Context:
         Lazy, so operations that read nothing (introspection, health) build nothing."""
         return self.app.for_operation()
 
-    def renew(self, deps: Deps) -> None:
-        """Read through ``deps`` from now on: a subscription renews its dependencies for
-        each event it yields, so every field of an event (a job's files, its source) is
-        read afresh, not from what the first event's loaders cached."""
-        self.__dict__["deps"] = deps
+    def renew(self) -> None:
+        """Forget this operation's dependencies: a subscription renews them for each
+        event it yields, so every field of an event (a job, its files, its source) is read
+        afresh, not from what an earlier event's loaders cached. Built again on first use
+        only, so an event whose fields read nothing builds nothing."""
+        self.__dict__.pop("deps", None)
 
     @property
     def loaders(self) -> Loaders:

@@ -85,19 +85,37 @@ async def _open(queue: LiveQueue, opened: asyncio.Event) -> None:
 
 
 async def _poll(app: AppDeps, queue: LiveQueue, opened: asyncio.Event) -> None:
+    """Receive, hand the events to the broker at once, and delete them meanwhile: the
+    next long poll starts without waiting for the deletion's round trip."""
     await _open(queue, opened)
     wait = app.settings.live_poll_seconds
-    while True:
-        try:
-            details = await queue.receive(wait)
-        except Exception:
-            log.exception("live queue: receiving failed")
-            await asyncio.sleep(1)
-            continue
-        for detail in details:
-            event = parse(detail)
-            if event is not None:
-                app.broker.publish(event)
+    deleting: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            try:
+                batch = await queue.receive(wait)
+            except Exception:
+                log.exception("live queue: receiving failed")
+                await asyncio.sleep(1)
+                continue
+            for detail in batch.details:
+                event = parse(detail)
+                if event is not None:
+                    app.broker.publish(event)
+            if batch.receipts:
+                task = asyncio.create_task(_delete(queue, batch.receipts))
+                deleting.add(task)
+                task.add_done_callback(deleting.discard)
+    finally:
+        for task in deleting:
+            task.cancel()
+
+
+async def _delete(queue: LiveQueue, receipts: list[str]) -> None:
+    try:
+        await queue.delete(receipts)
+    except Exception:
+        log.exception("live queue: deleting %d messages failed", len(receipts))
 
 
 async def _housekeeping(app: AppDeps, queue: LiveQueue, opened: asyncio.Event) -> None:

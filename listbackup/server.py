@@ -230,6 +230,20 @@ async def _resume_moves(deps: AppDeps) -> None:
         log.warning("resumed %d interrupted account moves", resumed)
 
 
+#: Collections of the two younger generations between two full ones (CPython: 10).
+FULL_COLLECTION_EVERY = 100
+
+
+def _rarer_full_collections() -> None:
+    """What a process holds for a long time (live subscriptions: tens of kilobytes each)
+    is walked by every full collection, and events to many subscribers allocate quickly:
+    at 10 000 subscriptions full collections took half the CPU of delivering a burst
+    (docs/performance.md, "Live job status"). Ten times fewer of them; the younger
+    generations, which hold a request's garbage, are collected as often as before."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -260,6 +274,7 @@ def create_app(
             # walk it again on every collection a request's garbage sets off.
             gc.collect()
             gc.freeze()
+            _rarer_full_collections()
             app.state.deps = deps  # for tests and benchmarks that look inside
             async with _beside(deps, worker_concurrency):
                 yield {"deps": deps}

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,6 +44,14 @@ def _translate(action: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError) as exc:
         raise InfrastructureError(f"{action} failed: {error_code(exc)}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one receive got: the events' ``detail``s, and the messages' receipt handles."""
+
+    details: list[dict[str, Any]]
+    receipts: list[str]
 
 
 class LiveQueue:
@@ -104,30 +113,30 @@ class LiveQueue:
                 Rule=self.rule, EventBusName=self.bus, Targets=[{"Id": _TARGET_ID, "Arn": arn}]
             )
 
-    async def receive(self, wait_seconds: int) -> list[dict[str, Any]]:
-        """The next batch of events (their ``detail``s), deleted from the queue."""
+    async def receive(self, wait_seconds: int) -> Batch:
+        """The next batch of events, still on the queue: :meth:`delete` them once handed on
+        (the caller need not wait for that before passing them to subscribers)."""
         with _translate("SQS ReceiveMessage"):
             response = await self._sqs.receive_message(
                 QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
             )
         messages = response.get("Messages", [])
-        if not messages:
-            return []
+        batch = Batch(details=[], receipts=[m["ReceiptHandle"] for m in messages])
+        for message in messages:
+            try:
+                batch.details.append(json.loads(message["Body"])["detail"])
+            except (KeyError, TypeError, ValueError):
+                log.warning("live queue: a message that is not an event was dropped")
+        return batch
+
+    async def delete(self, receipts: list[str]) -> None:
+        """Delete received messages (at most 10). One left behind comes back after the
+        visibility timeout, and the broker drops it as a duplicate."""
         with _translate("SQS DeleteMessageBatch"):
             await self._sqs.delete_message_batch(
                 QueueUrl=self.url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)
-                ],
+                Entries=[{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts)],
             )
-        details = []
-        for message in messages:
-            try:
-                details.append(json.loads(message["Body"])["detail"])
-            except (KeyError, TypeError, ValueError):
-                log.warning("live queue: a message that is not an event was dropped")
-        return details
 
     async def beat(self) -> None:
         with _translate("SQS TagQueue"):

@@ -11,6 +11,7 @@ def job_updates(ctx: Context, *, job_id: str) -> AsyncIterator[Update]:
     return live.job_updates(
         ctx.app,
         authenticate=ctx.authenticate,
+        viewer=ctx.authorization,
         job_id=job_id,
         recheck_seconds=ctx.app.settings.subscription_recheck_seconds,
     )
@@ -20,6 +21,7 @@ def account_job_updates(ctx: Context, *, account_id: str) -> AsyncIterator[Updat
     return live.account_job_updates(
         ctx.app,
         authenticate=ctx.authenticate,
+        viewer=ctx.authorization,
         account_id=account_id,
         recheck_seconds=ctx.app.settings.subscription_recheck_seconds,
     )

@@ -14,6 +14,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -24,11 +25,12 @@ from listbackup.context import Context
 from listbackup.schema.errors import ErrorEdge
 from listbackup.schema.limits import DocumentCache, QueryLimits
 from listbackup.schema.node import NodeQuery
+from listbackup.schema.shared_events import executor_for, plain_fields
 from listbackup.schema.types.accounts import AccountMutation, AccountQuery
 from listbackup.schema.types.connections import ConnectionMutation, ConnectionQuery
 from listbackup.schema.types.invitations import InvitationMutation
-from listbackup.schema.types.jobs import JobMutation, JobQuery
-from listbackup.schema.types.live import LiveSubscription
+from listbackup.schema.types.jobs import JobMutation, JobProgress, JobQuery
+from listbackup.schema.types.live import JobEvent, LiveSubscription
 from listbackup.schema.types.members import MemberMutation
 from listbackup.schema.types.platforms import PlatformQuery
 from listbackup.schema.types.sources import SourceMutation, SourceQuery
@@ -108,7 +110,16 @@ def build_schema(
         partial(QueryLimits, max_cost=max_query_cost, rules=rules, cache=cache),
         partial(ErrorEdge, suggestions=suggestions),
     ]
-    return Schema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions)
+    # Live events go to many subscribers: those that ask only for the event's own fields
+    # share one execution of each event (schema/shared_events.py).
+    plain = plain_fields(NameConverter(), JobEvent, JobProgress)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=executor_for(plain),
+    )
 
 
 def sdl() -> str:

@@ -4,13 +4,14 @@ A stream is authorized when it starts (an invisible job or account answers exact
 a missing one) and again every few seconds while it runs, with fresh loaders and the
 viewer's token verified again: when the viewer loses access (a membership removed, the
 token expired or revoked) the stream ends with that error. Events come from the
-process's broker; each one is read with fresh loaders, so ``job`` is its state now.
+process's broker.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from listbackup.broker import JobEvent, Subscription
@@ -25,10 +26,10 @@ Authenticate = Callable[[Deps], Awaitable[Principal]]
 
 @dataclass(frozen=True, slots=True)
 class Update:
-    """One event for a subscriber, with the dependencies to read what it names."""
+    """One event for a subscriber. The schema reads what it names (``job``) with
+    dependencies it renews for each event, so each is read as it is now."""
 
     event: JobEvent
-    deps: Deps
 
 
 def event_of(job: Job) -> JobEvent:
@@ -46,24 +47,35 @@ def event_of(job: Job) -> JobEvent:
 
 
 async def job_updates(
-    app: AppDeps, *, authenticate: Authenticate, job_id: str, recheck_seconds: float
+    app: AppDeps,
+    *,
+    authenticate: Authenticate,
+    viewer: str | None,
+    job_id: str,
+    recheck_seconds: float,
 ) -> AsyncIterator[Update]:
-    """The job's current state, then every event until it ends."""
+    """The job's current state, then every event until it ends.
+
+    ``viewer`` is the caller's credentials: checks of the same viewer's access to the same
+    job that are due at the same moment are made once (``listbackup.broker.Shared``)."""
     deps = app.for_operation()
     job = await jobs.get(deps, principal=await authenticate(deps), job_id=job_id)
     # Subscribed before the state is read again, so no event falls between the two.
     subscription = app.broker.subscribe(job_id=job.id)
     try:
         job = await deps.store.jobs.get(job.id) or job
-        yield Update(event_of(job), deps)
+        yield Update(event_of(job))
         if job.status.finished:
             return
         last = job.seq
+        del deps, job  # a subscription holds no loaders (and nothing they read) while it waits
 
-        async def still_visible(fresh: Deps) -> None:
+        async def still_visible() -> None:
+            fresh = app.for_operation()
             await jobs.get(fresh, principal=await authenticate(fresh), job_id=job_id)
 
-        async for update in _stream(app, subscription, still_visible, recheck_seconds):
+        key = (viewer, "job", job_id)
+        async for update in _stream(app, subscription, key, still_visible, recheck_seconds):
             if update.event.seq <= last:
                 continue
             last = update.event.seq
@@ -75,21 +87,29 @@ async def job_updates(
 
 
 async def account_job_updates(
-    app: AppDeps, *, authenticate: Authenticate, account_id: str, recheck_seconds: float
+    app: AppDeps,
+    *,
+    authenticate: Authenticate,
+    viewer: str | None,
+    account_id: str,
+    recheck_seconds: float,
 ) -> AsyncIterator[Update]:
-    """Every job event of one account (not its sub-accounts), until the client stops."""
-    deps = app.for_operation()
-    principal = await authenticate(deps)
-    account, _ = await access.visible_account(deps, principal=principal, account_id=account_id)
-    subscription = app.broker.subscribe(account_id=account.id)
+    """Every job event of one account (not its sub-accounts), until the client stops.
 
-    async def still_visible(fresh: Deps) -> None:
-        await access.visible_account(
-            fresh, principal=await authenticate(fresh), account_id=account.id
-        )
+    Subscriptions of the same viewer to the same account that start together (a client
+    opening many at once) share the check that lets them start, and later ones."""
 
+    async def visible() -> str:
+        fresh = app.for_operation()
+        principal = await authenticate(fresh)
+        account, _ = await access.visible_account(fresh, principal=principal, account_id=account_id)
+        return account.id
+
+    key = (viewer, "account", account_id)
+    found: str = await app.broker.checks.run(key, visible)
+    subscription = app.broker.subscribe(account_id=found)
     try:
-        async for update in _stream(app, subscription, still_visible, recheck_seconds):
+        async for update in _stream(app, subscription, key, visible, recheck_seconds):
             yield update
     finally:
         subscription.close()
@@ -98,15 +118,23 @@ async def account_job_updates(
 async def _stream(
     app: AppDeps,
     subscription: Subscription,
-    still_visible: Callable[[Deps], Awaitable[None]],
+    key: Hashable,
+    still_visible: Callable[[], Awaitable[object]],
     recheck_seconds: float,
 ) -> AsyncIterator[Update]:
-    checked = time.monotonic()
+    """The subscription's events; its access checked again at every multiple of
+    ``recheck_seconds`` on the process's clock, so that every subscription of one viewer
+    to one target is due at the same moment, and one check answers them all."""
+    due = _next_tick(time.monotonic(), recheck_seconds)
     while True:
-        event = await subscription.next(recheck_seconds)
-        fresh = app.for_operation()
-        if event is None or time.monotonic() - checked >= recheck_seconds:
-            await still_visible(fresh)  # raises when access is gone: the stream ends
-            checked = time.monotonic()
+        event = await subscription.next(max(0.0, due - time.monotonic()))
+        now = time.monotonic()
+        if now >= due:
+            await app.broker.checks.run(key, still_visible)  # raises when access is gone
+            due = _next_tick(now, recheck_seconds)
         if event is not None:
-            yield Update(event, fresh)
+            yield Update(event)
+
+
+def _next_tick(now: float, period: float) -> float:
+    return (math.floor(now / period) + 1) * period

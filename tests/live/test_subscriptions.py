@@ -4,6 +4,7 @@ authorization at subscribe time and while streaming, duplicates and slow consume
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from listbackup import ids
 from listbackup.config import Settings
 from listbackup.deps import AppDeps
 from listbackup.devstack import live_server
-from listbackup.server import create_app
+from listbackup.server import FULL_COLLECTION_EVERY, create_app
 from listbackup.worker import Worker
 from tests.helpers import Tenant, error_codes, join, tenant
 from tests.worker.helpers import FAST, RUN, demo_source
@@ -316,3 +317,8 @@ async def test_both_protocols_keep_an_idle_connection_alive(
             beats = [(await ws.receive(keep_alives=True))["type"] for _ in range(2)]
 
     assert beats == [beat, beat]
+
+
+async def test_a_serving_process_makes_full_collections_rarer(live: LiveApp) -> None:
+    # Thousands of subscriptions are a large heap that every full collection walks.
+    assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY
