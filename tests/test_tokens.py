@@ -98,10 +98,21 @@ def b64url_json(value: Any) -> str:
     return b64url(json.dumps(value, separators=(",", ":")).encode())
 
 
+_SIGNERS: dict[str, Any] = {}
+
+
+def _signer(key: Any) -> Any:
+    """The key, parsed once: loading an RSA key checks it, about 50 ms each time."""
+    cache_key = key if isinstance(key, str) else json.dumps(key, sort_keys=True)
+    if cache_key not in _SIGNERS:
+        _SIGNERS[cache_key] = jwk.construct(key, "RS256")
+    return _SIGNERS[cache_key]
+
+
 def sign(claims: Claims, key: Any = None, *, kid: str = MOTO_KID) -> str:
     """RS256 with moto's signing key unless another is given."""
     token: str = jwt.encode(
-        claims, key or MOTO_PRIVATE_JWK, algorithm="RS256", headers={"kid": kid}
+        claims, _signer(key or MOTO_PRIVATE_JWK), algorithm="RS256", headers={"kid": kid}
     )
     return token
 
