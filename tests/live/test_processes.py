@@ -147,6 +147,11 @@ async def next_result(ws: Socket, op: str) -> dict[str, Any]:
     return payload
 
 
+def changes(seen: list[tuple[str, int]]) -> list[str]:
+    """The statuses an event stream went through, each once, in order."""
+    return [status for n, (status, _) in enumerate(seen) if n == 0 or seen[n - 1][0] != status]
+
+
 async def run_demo(owner: Tenant, source_id: str) -> str:
     started = await owner.call(RUN, id=source_id)
     assert "errors" not in started, started
@@ -178,9 +183,13 @@ async def test_every_process_delivers_every_event_and_a_dead_ones_queue_is_reape
             seen_a, seen_b = await asyncio.gather(
                 job_events(a, op_a, job_id), job_events(b, op_b, job_id)
             )
-        assert seen_a == seen_b
-        assert seen_a[-1] == ("COMPLETED", 600)
-        assert "RUNNING" in [status for status, _ in seen_a]
+        # Every change of state reaches both; progress in between may be coalesced, or a
+        # stale one dropped (standard queues reorder), but never goes back.
+        for seen in (seen_a, seen_b):
+            assert changes(seen) == ["QUEUED", "RUNNING", "COMPLETED"], seen
+            records = [count for _, count in seen]
+            assert records == sorted(records), seen
+            assert seen[-1] == ("COMPLETED", 600)
 
         # The first process dies without cleaning up; the second goes on delivering.
         first.process.send_signal(signal.SIGKILL)
