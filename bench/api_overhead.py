@@ -56,8 +56,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from listbackup import devstack
 from listbackup.auth import TokenVerifier, issuer
-from listbackup.aws import open_clients
-from listbackup.bootstrap import bootstrap
 from listbackup.config import Settings, load_settings
 from listbackup.errors import UnauthenticatedError
 from listbackup.store.dynamo import from_item, to_item
@@ -449,13 +447,7 @@ async def prepare(endpoint: str) -> Settings:
     # The tree query costs 223 342, over the default limit on purpose.
     os.environ["LISTBACKUP_MAX_QUERY_COST"] = "250000"
     os.environ["LISTBACKUP_GRAPHIQL"] = "false"
-    settings = load_settings()
-    async with open_clients(settings) as clients:
-        report = await bootstrap(clients, settings)
-    os.environ["LISTBACKUP_COGNITO_USER_POOL_ID"] = report.user_pool_id
-    os.environ["LISTBACKUP_COGNITO_CLIENT_ID"] = report.user_pool_client_id
-    os.environ["LISTBACKUP_COGNITO_JWKS_URL"] = devstack.jwks_url(endpoint, report.user_pool_id)
-    return load_settings()
+    return await devstack.bootstrap_environment()
 
 
 def main(args: argparse.Namespace) -> None:

@@ -47,9 +47,7 @@ from backup_floor import DATA_TYPES, MB, read_back
 
 from listbackup import cli, devstack
 from listbackup.adapters.objects import DEFAULT_LEVEL, DEFAULT_PART_SIZE, MIB
-from listbackup.aws import open_clients
-from listbackup.bootstrap import bootstrap
-from listbackup.config import Settings, load_settings
+from listbackup.config import load_settings
 from listbackup.deps import Deps, open_deps
 from listbackup.integrations.demo import MAX_RECORDS
 from listbackup.models.jobs import Job, JobStatus, JobType
@@ -91,17 +89,6 @@ def per_type(records: int) -> int:
 
 
 # ---------------------------------------------------------------- the parent
-
-
-async def bootstrapped(settings: Settings) -> None:
-    """Tables, queues, bucket, KMS key, user pool: what the worker needs; the pool's ids
-    into the environment, for this process's settings and the children's."""
-    async with open_clients(settings) as clients:
-        report = await bootstrap(clients, settings)
-    os.environ["LISTBACKUP_COGNITO_USER_POOL_ID"] = report.user_pool_id
-    os.environ["LISTBACKUP_COGNITO_CLIENT_ID"] = report.user_pool_client_id
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
-    os.environ["LISTBACKUP_COGNITO_JWKS_URL"] = devstack.jwks_url(endpoint, report.user_pool_id)
 
 
 async def signed_up() -> str:
@@ -350,7 +337,7 @@ def run(sizes: list[int], rounds: int, profile: Path | None) -> None:
     with devstack.local_aws() as endpoint:
         devstack.apply_dev_environment(endpoint)
         os.environ["LISTBACKUP_LOG_LEVEL"] = "WARNING"
-        asyncio.run(bootstrapped(load_settings()))
+        asyncio.run(devstack.bootstrap_environment())
         user_id = asyncio.run(signed_up())
         print(f"local moto on {endpoint}; {os.cpu_count()} CPUs")
         results: list[tuple[Figures, Figures, float]] = []

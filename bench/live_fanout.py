@@ -56,7 +56,6 @@ from websockets.frames import Frame, Opcode
 from listbackup import devstack, ids
 from listbackup.adapters.events import EventPublisher
 from listbackup.aws import open_clients
-from listbackup.bootstrap import bootstrap
 from listbackup.config import Settings, load_settings
 from listbackup.resources import SPEC
 
@@ -378,13 +377,7 @@ async def prepare(endpoint: str, max_subscriptions: int) -> Settings:
     # one address and one user.
     os.environ["LISTBACKUP_MAX_SUBSCRIPTIONS"] = str(max(max_subscriptions + 100, 20_000))
     os.environ["LISTBACKUP_MAX_ANONYMOUS_WEBSOCKETS"] = "10000"
-    settings = load_settings()
-    async with open_clients(settings) as clients:
-        report = await bootstrap(clients, settings)
-    os.environ["LISTBACKUP_COGNITO_USER_POOL_ID"] = report.user_pool_id
-    os.environ["LISTBACKUP_COGNITO_CLIENT_ID"] = report.user_pool_client_id
-    os.environ["LISTBACKUP_COGNITO_JWKS_URL"] = devstack.jwks_url(endpoint, report.user_pool_id)
-    return load_settings()
+    return await devstack.bootstrap_environment()
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:

@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from listbackup.config import DEFAULT_MAX_BODY_BYTES
+from listbackup.config import DEFAULT_MAX_BODY_BYTES, Settings, load_settings
 from listbackup.localaws import RESET_PATH
 from listbackup.localaws import process as localaws_process
 
@@ -81,6 +81,23 @@ def apply_dev_environment(endpoint: str) -> None:
 def jwks_url(endpoint: str, user_pool_id: str) -> str:
     """Where moto serves the signing keys of a user pool."""
     return f"{endpoint}/{user_pool_id}/.well-known/jwks.json"
+
+
+async def bootstrap_environment() -> Settings:
+    """Bootstrap the local stack the environment names, export its user pool to the
+    environment (for this process's settings and its children's), and return the settings
+    that now hold: what a benchmark needs before it starts the API or a worker."""
+    from listbackup.aws import open_clients  # noqa: PLC0415 - only benchmarks need these
+    from listbackup.bootstrap import bootstrap  # noqa: PLC0415
+
+    settings = load_settings()
+    async with open_clients(settings) as clients:
+        report = await bootstrap(clients, settings)
+    os.environ["LISTBACKUP_COGNITO_USER_POOL_ID"] = report.user_pool_id
+    os.environ["LISTBACKUP_COGNITO_CLIENT_ID"] = report.user_pool_client_id
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    os.environ["LISTBACKUP_COGNITO_JWKS_URL"] = jwks_url(endpoint, report.user_pool_id)
+    return load_settings()
 
 
 class ReadyServer(uvicorn.Server):
