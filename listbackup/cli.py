@@ -134,7 +134,7 @@ def _dev(args: argparse.Namespace) -> int:
 
         import uvicorn  # noqa: PLC0415
 
-        from listbackup import devstack, logs  # noqa: PLC0415
+        from listbackup import devstack, logs, wsprotocol  # noqa: PLC0415
         from listbackup.server import create_app  # noqa: PLC0415
 
         endpoint = local_aws.endpoint()
@@ -159,6 +159,7 @@ def _dev(args: argparse.Namespace) -> int:
                 port=args.port,
                 log_config=None,
                 proxy_headers=False,
+                ws=wsprotocol.PROTOCOL,
                 ws_max_size=settings.max_body_bytes,
             ),
             url=f"http://{args.host}:{args.port}/graphql",
@@ -204,7 +205,7 @@ async def _run_worker(settings: Settings, concurrency: int) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
-    from listbackup import logs  # noqa: PLC0415
+    from listbackup import logs, wsprotocol  # noqa: PLC0415
 
     settings = _load_settings(identity=True)  # fail fast, before uvicorn forks workers
     logs.configure(settings.log_level)
@@ -217,6 +218,8 @@ def _serve(args: argparse.Namespace) -> int:
         # The app applies X-Forwarded-For from LISTBACKUP_TRUSTED_PROXIES itself.
         proxy_headers=False,
         log_config=None,
+        # One write per turn of the loop (listbackup/wsprotocol.py).
+        ws=wsprotocol.PROTOCOL,
         # A WebSocket message is held by the body limit too (uvicorn's default: 16 MiB).
         ws_max_size=settings.max_body_bytes,
     )

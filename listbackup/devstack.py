@@ -14,6 +14,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from listbackup import wsprotocol
 from listbackup.config import DEFAULT_MAX_BODY_BYTES, Settings, load_settings
 from listbackup.localaws import RESET_PATH
 from listbackup.localaws import process as localaws_process
@@ -144,6 +145,7 @@ async def live_server(
             log_config=None,
             lifespan="on",
             proxy_headers=False,
+            ws=wsprotocol.PROTOCOL,
             ws_max_size=max_message_bytes,
         )
     )
