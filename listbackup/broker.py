@@ -6,11 +6,17 @@ than what it already passed on, so a terminal status is never overtaken. Each su
 keeps only the latest event of each job it has not read yet, so a slow subscriber costs
 at most one event per job and never blocks the broker or the others: progress it missed
 is coalesced into the latest state.
+
+A subscriber may also take events directly (``Subscription.direct``): the broker hands
+it each event as it comes, and only what it does not take (its socket is full, the
+event ends the stream, nothing is sent that way) waits to be read. Waking ten thousand
+waiting tasks for every event cost more than all the rest of delivering it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -22,6 +28,8 @@ from listbackup.models.jobs import JobStatus, Progress
 
 #: Jobs whose last sequence number the broker remembers (the oldest are forgotten).
 SEEN_JOBS = 100_000
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -45,6 +53,10 @@ class JobEvent:
         return self.status.finished
 
 
+#: Sends an event now if it can and says whether it did; it must not block.
+Direct = Callable[["JobEvent"], bool]
+
+
 class Subscription:
     """What one subscriber has yet to read: the latest event of each job."""
 
@@ -52,20 +64,52 @@ class Subscription:
         self._broker = broker
         self.job_id = job_id
         self.account_id = account_id
+        #: Of a job's subscription: the last event it was given; older ones are dropped.
+        self.floor = 0
+        #: Takes events as they come, when nothing else is waiting to be read (see
+        #: :meth:`offer`); None: every event waits to be read.
+        self.direct: Direct | None = None
         self._pending: OrderedDict[str, JobEvent] = OrderedDict()
+        #: The subscriber holds an event it read and has not finished with.
+        self._holding = False
         self._wake = asyncio.Event()
         self.closed = False
 
     def offer(self, event: JobEvent) -> None:
+        if self.job_id is not None and event.seq <= self.floor:
+            return
         held = self._pending.get(event.job_id)
         if held is not None and held.seq >= event.seq:
+            return
+        # Taken now only when nothing is ahead of it, which keeps the order.
+        direct = self.direct
+        if (
+            direct is not None
+            and not self._pending
+            and not self._holding
+            and self._take(direct, event)
+        ):
             return
         self._pending[event.job_id] = event
         self._pending.move_to_end(event.job_id)
         self._wake.set()
 
+    def _take(self, direct: Direct, event: JobEvent) -> bool:
+        try:
+            taken = direct(event)
+        except Exception:
+            # One subscriber's failure is its own: it reads its events from now on.
+            log.exception("a subscriber could not take an event directly")
+            self.direct = None
+            return False
+        if taken and self.job_id is not None:
+            self.floor = event.seq
+        return taken
+
     async def next(self, within: float) -> JobEvent | None:
-        """The oldest unread event; None when nothing came within ``within`` seconds."""
+        """The oldest unread event; None when nothing came within ``within`` seconds.
+        The event is held until the next call."""
+        self._holding = False
         if not self._pending:
             self._wake.clear()
             # A timer, not asyncio.wait_for: that makes a task per wait, for every subscriber.
@@ -74,14 +118,20 @@ class Subscription:
                 await self._wake.wait()
             finally:
                 timer.cancel()
-            if not self._pending:
-                return None
-        _, event = self._pending.popitem(last=False)
-        return event
+        while self._pending:
+            _, event = self._pending.popitem(last=False)
+            if self.job_id is not None:
+                if event.seq <= self.floor:  # given already: the floor rose meanwhile
+                    continue
+                self.floor = event.seq
+            self._holding = True
+            return event
+        return None
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self.direct = None
             self._broker._remove(self)
 
 
@@ -89,30 +139,52 @@ class Shared:
     """Identical checks run once: whoever asks for a key while its check runs awaits that
     run (and gets its answer or its error) instead of starting another. Nothing is kept
     once a check ends, so every caller's answer is from a check that ended after it asked.
+    One caller going away (its subscription closed) does not cancel the others' check.
     """
 
     def __init__(self) -> None:
-        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+        self._running: dict[Hashable, _Run] = {}
 
     async def run(self, key: Hashable, check: Callable[[], Awaitable[T]]) -> T:
-        future = self._running.get(key)
-        if future is None or future.done():
-            future = asyncio.ensure_future(check())
-            self._running[key] = future
-            future.add_done_callback(self._forget(key))
-        # One caller going away (its subscription closed) does not cancel the others' check.
-        result: T = await asyncio.shield(future)
-        return result
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = _Run(asyncio.ensure_future(check()))
+            running.check.add_done_callback(self._end(key, running))
+        # A future per caller, not asyncio.shield: a shielded caller that goes away
+        # removes itself from the check's callbacks, a search through all of them
+        # (ten thousand subscriptions closing at once: a hundred million steps).
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        running.waiters.add(waiter)
+        try:
+            return await waiter
+        finally:
+            running.waiters.discard(waiter)
 
-    def _forget(self, key: Hashable) -> Callable[[asyncio.Future[Any]], None]:
-        def forget(future: asyncio.Future[Any]) -> None:
-            if self._running.get(key) is future:
+    def _end(self, key: Hashable, running: _Run) -> Callable[[asyncio.Future[Any]], None]:
+        def end(check: asyncio.Future[Any]) -> None:
+            if self._running.get(key) is running:
                 del self._running[key]
+            error = None if check.cancelled() else check.exception()
+            for waiter in running.waiters:
+                if waiter.done():
+                    continue
+                if check.cancelled():
+                    waiter.cancel()
+                elif error is not None:
+                    waiter.set_exception(error)
+                else:
+                    waiter.set_result(check.result())
 
-        return forget
+        return end
 
     def __len__(self) -> int:
         return len(self._running)
+
+
+@dataclass(slots=True)
+class _Run:
+    check: asyncio.Future[Any]
+    waiters: set[asyncio.Future[Any]] = field(default_factory=set)
 
 
 class Broker:

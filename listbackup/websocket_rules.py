@@ -5,19 +5,32 @@
   graphql-transport-ws handler does this itself; its legacy graphql-ws one does not).
 - Connections that have not presented a valid token are capped per client address, so
   one address cannot hold thousands of idle sockets open.
+- Each operation runs with an outlet (schema/shared_events.py) that sends its results
+  as the protocol's next message, straight to the socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import Counter
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from listbackup.schema.shared_events import OUTLET, Outlet
+from listbackup.wsprotocol import SEND_TEXT, SendTextNowait
 
 INIT_TIMEOUT_CODE = 4408
 #: Seconds between the server's keep-alives: graphql-transport-ws pings, legacy "ka"s
@@ -59,8 +72,63 @@ class Slot:
             self._slots = None
 
 
+class TextSender:
+    """Sends messages already encoded, as the adapter's ``send_json`` sends those it
+    encodes; without waiting, when the server offers that (wsprotocol.py)."""
+
+    def __init__(self, websocket: AsyncWebSocketAdapter) -> None:
+        if not isinstance(websocket, ASGIWebSocketAdapter):
+            raise TypeError(f"not an ASGI WebSocket: {type(websocket).__name__}")
+        self._socket = websocket.ws
+        extensions = self._socket.scope.get("extensions") or {}
+        self._nowait: SendTextNowait | None = extensions.get(SEND_TEXT)
+
+    async def send(self, text: str) -> None:
+        if self.send_nowait(text):
+            return
+        try:
+            await self._socket.send_text(text)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+    def send_nowait(self, text: str) -> bool:
+        return self._nowait is not None and self._nowait(text)
+
+
+def outlet(sender: TextSender, head: str, is_over: Callable[[], bool]) -> Outlet:
+    """An operation's outlet: a payload goes as ``head + payload + "}"``."""
+
+    async def send(payload: str) -> bool:
+        if is_over():
+            return False
+        await sender.send(head + payload + "}")
+        return True
+
+    def send_nowait(payload: str) -> bool:
+        return not is_over() and sender.send_nowait(head + payload + "}")
+
+    return Outlet(send, send_nowait)
+
+
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, None]):
     """The legacy ``graphql-ws`` protocol, with the same init timeout as the new one."""
+
+    @cached_property
+    def text_sender(self) -> TextSender:
+        return TextSender(self.websocket)
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # As send_data_message() frames a result. A stopped operation's task is cancelled.
+        head = '{"type":"data","id":' + json.dumps(operation_id) + ',"payload":'
+        # This operation's task has a context of its own.
+        OUTLET.set(outlet(self.text_sender, head, lambda: False))
+        await super().handle_async_results(operation_id, query, operation_name, variables)
 
     async def handle(self) -> None:
         watchdog = asyncio.create_task(self._close_unless_initialised())
@@ -82,6 +150,17 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, None]):
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
     """graphql-transport-ws, with the server pinging once the connection is acknowledged
     (the protocol lets either side ping; the client answers pong)."""
+
+    @cached_property
+    def text_sender(self) -> TextSender:
+        return TextSender(self.websocket)
+
+    async def run_operation(self, operation: Operation[Any, None]) -> None:
+        # As Operation.send_next() frames a result.
+        head = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        # This operation's task has a context of its own.
+        OUTLET.set(outlet(self.text_sender, head, lambda: operation.completed))
+        await super().run_operation(operation)
 
     async def handle(self) -> None:
         pinger = asyncio.create_task(self._ping())

@@ -7,11 +7,23 @@ selects only the event's own data (fields without a resolver of their own, such 
 job as the viewer may see it), the first subscriber's result is kept on the event and
 every other operation with the same document and variables gets it as it is. Anything
 else executes as usual, per subscriber.
+
+Over a WebSocket such an operation's events need not take the per-result path either
+(Strawberry's extensions and result handling, graphql-core's mapping of the stream, a
+message encoded for each subscriber), which cost most of a delivery: the protocol
+handler gives each operation an :class:`Outlet`, the executor binds it when the
+operation's results may be shared, and the subscription's resolver sends each event
+through it: the event's payload encoded once, then one frame per subscriber, in the
+order of the operation's other messages. An event the outlet cannot take (a result
+with errors) goes the usual way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import json
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from contextvars import ContextVar
+from inspect import isawaitable, iscoroutine
 from typing import Any, Protocol
 
 from graphql import (
@@ -48,6 +60,80 @@ def plain_fields(converter: NameConverter, *types: type) -> frozenset[str]:
     return frozenset(names)
 
 
+class Outlet:
+    """Where one WebSocket operation's results may be sent directly.
+
+    ``send`` takes a result's payload as JSON (``{"data": ...}``), sends it as the
+    operation's next message and says whether it did (False once the operation is over);
+    ``send_nowait`` does the same without waiting, or says False and sends nothing (the
+    socket's buffer is full, say): then ``send`` must.
+    """
+
+    __slots__ = ("_executor", "_key", "_send", "_send_nowait")
+
+    def __init__(
+        self, send: Callable[[str], Awaitable[bool]], send_nowait: Callable[[str], bool]
+    ) -> None:
+        self._send = send
+        self._send_nowait = send_nowait
+        self._executor: SharedEventExecutor | None = None
+        self._key: Hashable = None
+
+    @property
+    def bound(self) -> bool:
+        return self._executor is not None
+
+    def bind(self, executor: SharedEventExecutor, key: Hashable) -> None:
+        self._executor, self._key = executor, key
+
+    async def deliver(self, shared: dict[Hashable, Any], root: Callable[[], SharedEvent]) -> bool:
+        """Send the operation's result for an event; False when it must go the usual
+        way (the result has errors, or the operation is over). ``shared`` is the event's
+        ``shared_results``; ``root`` makes the root value it executes on, when the
+        result is not there yet."""
+        payload = self._payload(shared, root)
+        return payload is not None and await self._send(payload)
+
+    def deliver_nowait(self, shared: dict[Hashable, Any], root: Callable[[], SharedEvent]) -> bool:
+        """:meth:`deliver`, if that need not wait; False (nothing sent) otherwise."""
+        payload = self._payload(shared, root)
+        return payload is not None and self._send_nowait(payload)
+
+    def _payload(self, shared: dict[Hashable, Any], root: Callable[[], SharedEvent]) -> str | None:
+        """The event's payload for this operation, encoded: executed and encoded once
+        for every operation of the same key. None when it cannot be shared."""
+        encoded = (_ENCODED, self._key)
+        payload: str | None = shared.get(encoded)
+        if payload is not None or self._executor is None:
+            return payload
+        result = self._executor.build_per_event_executor(root()).execute_operation(False)
+        if isawaitable(result):
+            # Only the event's own fields are selected, which resolve at once; should a
+            # result wait for something nonetheless, it goes the usual way.
+            if iscoroutine(result):
+                result.close()
+            return None
+        if not isinstance(result, ExecutionResult) or result.errors:
+            return None
+        # As Strawberry encodes a message (strawberry.http.base.encode_json).
+        payload = shared[encoded] = json.dumps({"data": result.data}, separators=(",", ":"))
+        return payload
+
+
+#: The running WebSocket operation's outlet; set by the protocol handlers, in the
+#: operation's own task.
+OUTLET: ContextVar[Outlet | None] = ContextVar("listbackup_outlet", default=None)
+
+#: Beside a result in an event's ``shared_results``: its payload, encoded.
+_ENCODED = "encoded"
+
+
+def direct() -> Outlet | None:
+    """The running operation's outlet, when its events may be sent through it."""
+    outlet = OUTLET.get()
+    return outlet if outlet is not None and outlet.bound else None
+
+
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, sharing a subscription event's result where it may."""
 
@@ -57,6 +143,14 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     #: The operation's key (see :meth:`_key`), worked out once per subscription.
     _shared_key: Hashable | None = None
     _keyed = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        outlet = OUTLET.get()
+        if outlet is not None and self.operation.operation == OperationType.SUBSCRIPTION:
+            self._shared_key, self._keyed = self._key(), True
+            if self._shared_key is not None:
+                outlet.bind(self, self._shared_key)
 
     def build_per_event_executor(self, payload: Any) -> Any:
         if not self._keyed:

@@ -4,7 +4,8 @@ A stream is authorized when it starts (an invisible job or account answers exact
 a missing one) and again every few seconds while it runs, with fresh loaders and the
 viewer's token verified again: when the viewer loses access (a membership removed, the
 token expired or revoked) the stream ends with that error. Events come from the
-process's broker.
+process's broker; a caller that can send an event at once (``send_now``) is handed each
+as it comes, and the stream yields only those it did not take.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
-from listbackup.broker import JobEvent, Subscription
+from listbackup.broker import Direct, JobEvent, Subscription
 from listbackup.deps import AppDeps, Deps
 from listbackup.models.jobs import Job
 from listbackup.models.users import Principal
@@ -53,8 +54,10 @@ async def job_updates(
     viewer: str | None,
     job_id: str,
     recheck_seconds: float,
+    send_now: Direct | None = None,
 ) -> AsyncIterator[Update]:
-    """The job's current state, then every event until it ends.
+    """The job's current state, then every event until it ends (the event that ends it
+    is always yielded, never sent through ``send_now``).
 
     ``viewer`` is the caller's credentials: checks of the same viewer's access to the same
     job that are due at the same moment are made once (``listbackup.broker.Shared``)."""
@@ -67,8 +70,10 @@ async def job_updates(
         yield Update(event_of(job))
         if job.status.finished:
             return
-        last = job.seq
+        subscription.floor = max(subscription.floor, job.seq)
         del deps, job  # a subscription holds no loaders (and nothing they read) while it waits
+        if send_now is not None:
+            subscription.direct = _unless_final(send_now)
 
         async def still_visible() -> None:
             fresh = app.for_operation()
@@ -76,9 +81,6 @@ async def job_updates(
 
         key = (viewer, "job", job_id)
         async for update in _stream(app, subscription, key, still_visible, recheck_seconds):
-            if update.event.seq <= last:
-                continue
-            last = update.event.seq
             yield update
             if update.event.final:
                 return
@@ -93,6 +95,7 @@ async def account_job_updates(
     viewer: str | None,
     account_id: str,
     recheck_seconds: float,
+    send_now: Direct | None = None,
 ) -> AsyncIterator[Update]:
     """Every job event of one account (not its sub-accounts), until the client stops.
 
@@ -108,6 +111,7 @@ async def account_job_updates(
     key = (viewer, "account", account_id)
     found: str = await app.broker.checks.run(key, visible)
     subscription = app.broker.subscribe(account_id=found)
+    subscription.direct = send_now
     try:
         async for update in _stream(app, subscription, key, visible, recheck_seconds):
             yield update
@@ -134,6 +138,13 @@ async def _stream(
             due = _next_tick(now, recheck_seconds)
         if event is not None:
             yield Update(event)
+
+
+def _unless_final(send_now: Direct) -> Direct:
+    def send(event: JobEvent) -> bool:
+        return not event.final and send_now(event)
+
+    return send
 
 
 def _next_tick(now: float, period: float) -> float:

@@ -62,3 +62,29 @@ async def test_one_caller_going_away_does_not_cancel_the_others() -> None:
     assert await staying == 7
     with pytest.raises(asyncio.CancelledError):
         await leaving
+
+
+async def test_callers_going_away_leave_nothing_behind_and_the_rest_get_the_answer() -> None:
+    shared = Shared()
+    gate = asyncio.Event()
+    runs = 0
+
+    async def check() -> int:
+        nonlocal runs
+        runs += 1
+        await gate.wait()
+        return 7
+
+    callers = [asyncio.create_task(shared.run("k", check)) for _ in range(1_000)]
+    await asyncio.sleep(0)
+    for caller in callers[:-2]:  # a thousand subscriptions closing at once, but two
+        caller.cancel()
+    await asyncio.sleep(0)
+    (running,) = shared._running.values()
+    assert len(running.waiters) == 2
+    gate.set()
+
+    assert [await caller for caller in callers[-2:]] == [7, 7]
+    assert runs == 1
+    assert len(shared) == 0
+    assert all(caller.cancelled() for caller in callers[:-2])

@@ -30,6 +30,13 @@ subscription($id: ID!) { jobUpdates(jobId: $id) {
   job { id status attempt files { dataType } }
 } }
 """
+#: Only the event's own fields: its result is shared, and sent straight to the socket
+#: (schema/shared_events.py); JOB_UPDATES selects ``job``, which goes the usual way.
+JOB_UPDATES_PLAIN = """
+subscription($id: ID!) { jobUpdates(jobId: $id) {
+  jobId status progress { stepsCompleted }
+} }
+"""
 ACCOUNT_UPDATES = """
 subscription($id: ID!) { accountJobUpdates(accountId: $id) { jobId status } }
 """
@@ -145,6 +152,68 @@ async def test_job_updates_start_from_now_and_end_with_the_job(
     assert sorted(f["dataType"] for f in files) == ["companies", "contacts", "deals", "manifest"]
 
 
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_events_sent_straight_to_the_socket_are_the_usual_messages(
+    client: httpx.AsyncClient, live: LiveApp, protocol: str
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    async with socket(live.url, ada.token, protocol=protocol) as ws:
+        plain = await ws.start(JOB_UPDATES_PLAIN, {"id": job_id})
+        first = await ws.receive()
+        for status, seq in [("RUNNING", 3), ("RUNNING", 4), ("COMPLETED", 5)]:
+            await publish(live, job_id, ada.root, status, seq)
+        async with asyncio.timeout(30):
+            rest = [await ws.receive() for _ in range(4)]
+
+    kind = "next" if protocol == TRANSPORT_WS else "data"
+
+    def event(status: str, steps: int) -> dict[str, Any]:
+        fields = {"jobId": job_id, "status": status, "progress": {"stepsCompleted": steps}}
+        return {"id": plain, "type": kind, "payload": {"data": {"jobUpdates": fields}}}
+
+    assert first == event("QUEUED", 0)
+    assert rest == [
+        event("RUNNING", 3),
+        event("RUNNING", 4),
+        event("COMPLETED", 5),
+        {"id": plain, "type": "complete"},
+    ]
+
+
+async def test_operations_sent_straight_and_the_usual_way_share_a_socket_in_order(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    account_progress = """subscription($id: ID!) {
+      accountJobUpdates(accountId: $id) { progress { stepsCompleted } } }"""
+    async with socket(live.url, ada.token) as ws:
+        queries = [JOB_UPDATES_PLAIN, JOB_UPDATES, JOB_UPDATES_PLAIN, account_progress]
+        ops = [
+            await ws.start(q, {"id": ada.root if q is account_progress else job_id})
+            for q in queries
+        ]
+        steps: dict[str, list[int]] = {op: [] for op in ops}
+        completed: set[str] = set()
+        for seq in range(3, 13):
+            await publish(live, job_id, ada.root, "RUNNING" if seq < 12 else "FAILED", seq)
+        async with asyncio.timeout(30):
+            while len(completed) < 3 or steps[ops[-1]][-1:] != [12]:
+                message = await ws.receive()
+                if message["type"] == "complete":
+                    completed.add(message["id"])
+                    continue
+                (event,) = message["payload"]["data"].values()
+                steps[message["id"]].append(event["progress"]["stepsCompleted"])
+
+    assert completed == set(ops[:3])
+    for op in ops:
+        # Each operation's events in order: progress may be coalesced, never reversed.
+        assert steps[op] == sorted(set(steps[op])), op
+        assert steps[op][-1] == 12
+
+
 async def test_a_finished_job_yields_its_final_state_and_completes(
     client: httpx.AsyncClient, live: LiveApp
 ) -> None:
@@ -175,13 +244,14 @@ async def test_a_job_cancelled_mid_subscription_ends_it_cancelled(
     assert rest[-1]["data"]["jobUpdates"]["job"]["status"] == "CANCELLED"
 
 
+@pytest.mark.parametrize("query", [JOB_UPDATES, JOB_UPDATES_PLAIN], ids=["job", "plain"])
 async def test_duplicate_and_stale_events_are_dropped_and_the_end_is_never_overtaken(
-    client: httpx.AsyncClient, live: LiveApp
+    client: httpx.AsyncClient, live: LiveApp, query: str
 ) -> None:
     ada = await tenant(client, "ada@example.com")
     job_id = await queued_job(ada)
     async with socket(live.url, ada.token) as ws:
-        op = await ws.start(JOB_UPDATES, {"id": job_id})
+        op = await ws.start(query, {"id": job_id})
         assert await next_payload(ws, op) is not None  # the current state
         for status, seq in [
             ("RUNNING", 5),

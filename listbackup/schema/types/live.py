@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from listbackup import ids
+from listbackup.broker import JobEvent as BrokerEvent
 from listbackup.context import Context
 from listbackup.resolvers import live as resolvers
-from listbackup.schema import node
+from listbackup.schema import node, shared_events
 from listbackup.schema.enums import JobStatus
 from listbackup.schema.types.jobs import Job, JobProgress
 from listbackup.services import jobs
@@ -80,20 +82,48 @@ class LiveSubscription:
     @strawberry.subscription(
         description="The job's current state, then every event of it until it ends."
     )
-    async def job_updates(
+    def job_updates(
         self, info: Info[Context, None], job_id: strawberry.ID
     ) -> AsyncGenerator[JobEvent, None]:
-        async for update in resolvers.job_updates(info.context, job_id=node.key(ids.JOB, job_id)):
-            info.context.renew()
-            yield JobEvent.from_update(update)
+        outlet = shared_events.direct()
+        stream = resolvers.job_updates(
+            info.context, job_id=node.key(ids.JOB, job_id), send_now=_sender(outlet)
+        )
+        return _events(info, stream, outlet)
 
     @strawberry.subscription(description="Every job event of one account (not its sub-accounts).")
-    async def account_job_updates(
+    def account_job_updates(
         self, info: Info[Context, None], account_id: strawberry.ID
     ) -> AsyncGenerator[JobEvent, None]:
+        outlet = shared_events.direct()
         stream = resolvers.account_job_updates(
-            info.context, account_id=node.key(ids.ACCOUNT, account_id)
+            info.context, account_id=node.key(ids.ACCOUNT, account_id), send_now=_sender(outlet)
         )
-        async for update in stream:
-            info.context.renew()
-            yield JobEvent.from_update(update)
+        return _events(info, stream, outlet)
+
+
+def _sender(outlet: shared_events.Outlet | None) -> Callable[[BrokerEvent], bool] | None:
+    """Sends an event through the operation's outlet at once, if it can."""
+    if outlet is None:
+        return None
+
+    def send_now(event: BrokerEvent) -> bool:
+        return outlet.deliver_nowait(
+            event.shared_results, partial(JobEvent.from_update, Update(event))
+        )
+
+    return send_now
+
+
+async def _events(
+    info: Info[Context, None], updates: AsyncIterator[Update], outlet: shared_events.Outlet | None
+) -> AsyncGenerator[JobEvent, None]:
+    """The events to yield: those the operation's outlet took are sent already
+    (shared_events.py); each other one with dependencies renewed, so it reads afresh."""
+    async for update in updates:
+        if outlet is not None and await outlet.deliver(
+            update.event.shared_results, partial(JobEvent.from_update, update)
+        ):
+            continue
+        info.context.renew()
+        yield JobEvent.from_update(update)
