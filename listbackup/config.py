@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     websocket_keep_alive_seconds: float = Field(default=15.0, gt=0, le=300)
     #: A WebSocket must send connection_init this soon after opening, or it is closed (4408).
     websocket_init_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: A WebSocket whose client has read nothing of what is waiting for it (its socket's
+    #: buffer full) for this long is dropped (listbackup/wsprotocol.py).
+    websocket_slow_client_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -54,8 +54,9 @@ from listbackup.worker import Timing, Worker
 log = logging.getLogger(__name__)
 
 
-class State(TypedDict):
-    deps: AppDeps
+#: What the lifespan shares with requests (``request.state``) and with the server's
+#: WebSocket protocol (wsprotocol.py reads its key).
+State = TypedDict("State", {"deps": AppDeps, "listbackup.websocket.slow_client_seconds": float})
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -277,7 +278,13 @@ def create_app(
             _rarer_full_collections()
             app.state.deps = deps  # for tests and benchmarks that look inside
             async with _beside(deps, worker_concurrency):
-                yield {"deps": deps}
+                yield {
+                    "deps": deps,
+                    # wsprotocol.SLOW_CLIENT_SECONDS (a TypedDict's keys are literals).
+                    "listbackup.websocket.slow_client_seconds": (
+                        settings.websocket_slow_client_seconds
+                    ),
+                }
 
     schema = build_schema(
         max_query_cost=settings.max_query_cost,

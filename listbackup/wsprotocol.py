@@ -14,6 +14,13 @@ message without awaiting: a subscription event to ten thousand subscribers is te
 thousand messages, and the ASGI ``send`` of each (Starlette's checks, then uvicorn's)
 cost about as much as everything else a delivery does.
 
+And it drops a client that stays far behind: when the socket's buffer has been full
+(the client reads nothing of what waits for it) for the app's
+``SLOW_CLIENT_SECONDS`` (a lifespan state key; 30 s by default), the connection is cut
+at once. A close frame would wait behind what the client does not read, and a socket
+closed the polite way waits for its buffer to drain: the app's tasks sending to it
+would wait forever, and what they hold with them.
+
 Served with ``ws=PROTOCOL`` in the uvicorn config (``listbackup serve``, ``dev``, the
 tests' servers).
 """
@@ -21,6 +28,7 @@ tests' servers).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -38,11 +46,47 @@ PROTOCOL = "listbackup.wsprotocol:CoalescingWebSocketProtocol"
 SEND_TEXT = "listbackup.websocket.send_text_nowait"
 SendTextNowait = Callable[[str], bool]
 
+#: The lifespan state key (seconds) after which a client whose socket stays full is dropped.
+SLOW_CLIENT_SECONDS = "listbackup.websocket.slow_client_seconds"
+DEFAULT_SLOW_CLIENT_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
+
 
 class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
+    _stalled: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.transport = CoalescingTransport(self.transport)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stalled is None:
+            limit = self.app_state.get(SLOW_CLIENT_SECONDS, DEFAULT_SLOW_CLIENT_SECONDS)
+            self._stalled = self.loop.call_later(limit, self._drop_slow_client, limit)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._unstall()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._unstall()
+        super().connection_lost(exc)
+
+    def _unstall(self) -> None:
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+
+    def _drop_slow_client(self, limit: float) -> None:
+        self._stalled = None
+        log.warning(
+            "dropping a WebSocket whose client read nothing for %g s (%d bytes waiting)",
+            limit,
+            self.transport.get_write_buffer_size(),
+        )
+        self.transport.abort()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)

@@ -4,12 +4,16 @@ app may send without waiting (listbackup/wsprotocol.py)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import socket
 
+import pytest
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import connect
 
 from listbackup.devstack import live_server
-from listbackup.wsprotocol import SEND_TEXT, CoalescingTransport
+from listbackup.wsprotocol import SEND_TEXT, SLOW_CLIENT_SECONDS, CoalescingTransport
 
 
 class Recorder(asyncio.Transport):
@@ -75,3 +79,40 @@ async def test_an_app_sends_without_waiting_in_order_with_what_it_sends_as_usual
 
     assert got == ["a", "b", "c", "d"]
     assert refused == [False, False, False]
+
+
+async def test_a_client_that_reads_nothing_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    ended = asyncio.get_running_loop().create_future()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            scope["state"][SLOW_CLIENT_SECONDS] = 0.3
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await receive()
+        await send({"type": "websocket.accept"})
+        sent, text = 0, os.urandom(32_768).hex()
+        try:
+            while sent < 10_000:  # far more than the client's and the kernel's buffers hold
+                await send({"type": "websocket.send", "text": text})
+                sent += 1
+                await asyncio.sleep(0)
+        except OSError:  # uvicorn's ClientDisconnected: the connection was cut
+            ended.set_result(sent)
+
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    with caplog.at_level(logging.WARNING, logger="listbackup.wsprotocol"):
+        async with live_server(app) as url:
+            reader.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+            reader.setblocking(False)
+            ws_url = url.replace("http", "ws", 1) + "/"
+            async with connect(ws_url, sock=reader, compression=None, close_timeout=0.1):
+                # ... and never reads. Cut within the limit and a little.
+                sent = await asyncio.wait_for(ended, 10)
+
+    assert sent > 0
+    assert "dropping a WebSocket whose client read nothing" in caplog.text

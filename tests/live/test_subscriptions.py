@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import socket as stdlib_socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from listbackup import ids
 from listbackup.config import Settings
@@ -21,7 +25,7 @@ from listbackup.server import FULL_COLLECTION_EVERY, create_app
 from listbackup.worker import Worker
 from tests.helpers import Tenant, error_codes, join, tenant
 from tests.worker.helpers import FAST, RUN, demo_source
-from tests.wsclient import LEGACY_WS, TRANSPORT_WS, Socket, socket
+from tests.wsclient import LEGACY_WS, TRANSPORT_WS, Socket, socket, ws_url
 
 JOB_UPDATES = """
 subscription($id: ID!) { jobUpdates(jobId: $id) {
@@ -97,7 +101,11 @@ async def queued_job(owner: Tenant, records: int = 50) -> str:
 
 
 async def publish(live: LiveApp, job_id: str, account_id: str, status: str, seq: int) -> None:
-    await live.deps.events.publish(
+    await publish_to(live.deps, job_id, account_id, status, seq)
+
+
+async def publish_to(deps: AppDeps, job_id: str, account_id: str, status: str, seq: int) -> None:
+    await deps.events.publish(
         "listbackup.jobs",
         "Job Progress",
         {
@@ -359,6 +367,66 @@ async def test_a_slow_consumer_blocks_nobody_and_every_subscription_is_cleaned_u
 
     assert seen[-1]["data"]["jobUpdates"]["status"] == "COMPLETED"
     assert live.deps.broker.count == 0
+
+
+#: An answer of about 500 KB: a few of them are more than the buffers on the way hold.
+CATALOGUE = (
+    "{ "
+    + " ".join(
+        f"c{n}: platforms {{ slug name description dataTypes {{ key name description }} }}"
+        for n in range(50)
+    )
+    + " }"
+)
+
+
+async def test_a_client_that_stays_far_behind_is_dropped_and_its_subscriptions_end(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    app = create_app(settings.model_copy(update={"websocket_slow_client_seconds": 0.5}))
+    laggard = stdlib_socket.socket()
+    laggard.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_RCVBUF, 4096)
+    async with live_server(app) as url, socket(url, ada.token) as quick:
+        deps: AppDeps = app.state.deps
+        op = await quick.start(JOB_UPDATES_PLAIN, {"id": job_id})
+        assert await next_payload(quick, op) is not None
+        laggard.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+        laggard.setblocking(False)
+        slow = await connect(
+            ws_url(url),
+            subprotocols=[Subprotocol(TRANSPORT_WS)],
+            sock=laggard,
+            compression=None,
+            max_queue=1,
+            close_timeout=0.1,
+        )
+
+        async def send(message: dict[str, Any]) -> None:
+            await slow.send(json.dumps(message))
+
+        await send({"type": "connection_init", "payload": {"authorization": f"Bearer {ada.token}"}})
+        await slow.recv()  # the ack; from here on it reads nothing
+        for n in range(5):
+            subscription = {"query": JOB_UPDATES_PLAIN, "variables": {"id": job_id}}
+            await send({"id": f"s{n}", "type": "subscribe", "payload": subscription})
+        async with asyncio.timeout(30):
+            while deps.broker.count != 6:  # noqa: ASYNC110 - until all are subscribed
+                await asyncio.sleep(0.05)
+        for n in range(20):  # 10 MB of answers
+            await send({"id": f"q{n}", "type": "subscribe", "payload": {"query": CATALOGUE}})
+        # Its buffers full for half a second, the laggard is dropped; with it go its
+        # subscriptions, and the quick client's is the broker's only one.
+        async with asyncio.timeout(30):
+            while deps.broker.count != 1:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await slow.close()
+        await publish_to(deps, job_id, ada.root, "COMPLETED", 9)
+        rest = await collect(quick, op)
+
+    # The quick client on the same process is served still.
+    assert [p["data"]["jobUpdates"]["status"] for p in rest] == ["COMPLETED"]
 
 
 async def test_a_connection_holds_at_most_100_operations(
