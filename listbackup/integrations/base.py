@@ -57,6 +57,10 @@ class OAuthSpec:
     #: Non-secret fields of the token response the connector needs later, as the
     #: provider names them -> as the connection's extras keep them (HubSpot's hub id).
     token_extras: Mapping[str, str] = field(default_factory=dict)
+    #: Read once the code is exchanged, with the new access token: non-secret facts the
+    #: connector needs that the token response lacks (Mailchimp's server prefix), to keep
+    #: beside ``token_extras``. Raises a ConnectorError when it cannot tell.
+    metadata: Callable[[httpx.AsyncClient, str], Awaitable[Mapping[str, str]]] | None = None
 
     def extras_of(self, token: Mapping[str, Any]) -> dict[str, str]:
         """The declared ``token_extras`` the token response carries."""

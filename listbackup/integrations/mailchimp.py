@@ -17,9 +17,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from listbackup.integrations.base import Integration, OAuthSpec
 from listbackup.integrations.connector import HttpConnector, named
-from listbackup.integrations.errors import PlatformRequestFailed
+from listbackup.integrations.errors import (
+    CredentialsRejected,
+    PlatformRequestFailed,
+    PlatformUnavailable,
+)
+from listbackup.integrations.oauth import TIMEOUT as METADATA_TIMEOUT
 from listbackup.integrations.pagination import Offset
 from listbackup.integrations.streams import Parent, Since, Stream, data_types, streams
 from listbackup.models.platforms import AuthType, DataType, Frequency, Platform
@@ -151,6 +158,38 @@ def server_prefix(value: str | None) -> str:
     return dc
 
 
+#: Where an OAuth token tells which data centre its account lives in.
+METADATA_URL = "https://login.mailchimp.com/oauth2/metadata"
+
+
+async def oauth_metadata(http: httpx.AsyncClient, access_token: str) -> Mapping[str, str]:
+    """The account's server prefix (``dc``), which an OAuth connection's API host needs
+    and Mailchimp's token response does not carry."""
+    try:
+        response = await http.get(
+            METADATA_URL,
+            headers={"Authorization": f"OAuth {access_token}", "Accept": "application/json"},
+            timeout=METADATA_TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        raise PlatformUnavailable(
+            f"Mailchimp could not be reached to find the account ({type(exc).__name__})."
+        ) from None
+    if response.status_code in (401, 403):
+        raise CredentialsRejected("Mailchimp refused the new token.", status=response.status_code)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400 or not isinstance(body, dict):
+        raise PlatformRequestFailed(
+            f"Mailchimp did not say where the account lives ({response.status_code}).",
+            status=response.status_code,
+        )
+    dc = body.get("dc")
+    return {"dc": server_prefix(dc if isinstance(dc, str) else None)}
+
+
 class MailchimpConnector(HttpConnector):
     streams = STREAMS
 
@@ -171,8 +210,8 @@ INTEGRATION = Integration(
         auth_type=AuthType.OAUTH2,
         data_types=data_types(STREAMS),
     ),
-    # `{dc}` is the account's server prefix (e.g. "us21"): after the code exchange, read `dc`
-    # from https://login.mailchimp.com/oauth2/metadata (Authorization: OAuth <token>).
+    # `{dc}` is the account's server prefix (e.g. "us21"): an API-key connection gives it,
+    # an OAuth one reads it from the metadata endpoint once the code is exchanged.
     api_base_url="https://{dc}.api.mailchimp.com/3.0",
     docs_url="https://mailchimp.com/developer/marketing/api/",
     oauth=OAuthSpec(
@@ -181,6 +220,7 @@ INTEGRATION = Integration(
         # Mailchimp has no OAuth scopes (a token can do whatever the user can) and its tokens
         # do not expire, so there is no refresh token.
         scopes=(),
+        metadata=oauth_metadata,
     ),
     connector=MailchimpConnector,
 )

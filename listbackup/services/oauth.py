@@ -201,6 +201,8 @@ async def complete(deps: Deps, *, principal: Principal, state: str, code: str) -
                 verifier=taken.code_verifier,
                 placeholders=placeholders,
             )
+            spec = integration.oauth
+            learned = await spec.metadata(http, token["access_token"]) if spec.metadata else {}
     except ConnectorError as exc:
         await deps.events.publish(
             SOURCE,
@@ -209,7 +211,7 @@ async def complete(deps: Deps, *, principal: Principal, state: str, code: str) -
         )
         raise BadUserInputError(exc.message, reason="TOKEN_EXCHANGE_FAILED") from None
     expires = expiry(token, now)
-    extras = {**placeholders, **integration.oauth.extras_of(token)}
+    extras = {**placeholders, **integration.oauth.extras_of(token), **learned}
     secret = {
         "accessToken": token["access_token"],
         "refreshToken": token.get("refresh_token"),

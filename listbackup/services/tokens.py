@@ -28,11 +28,13 @@ LOCK_POLL_SECONDS = 0.2
 
 
 def expiry(token: dict[str, Any], now: datetime) -> datetime | None:
-    seconds = token.get("expires_in")
+    """When the token expires; None when it does not say, or says 0 (Mailchimp's tokens,
+    which never expire, come with ``"expires_in": 0``)."""
     try:
-        return now + timedelta(seconds=int(seconds)) if seconds is not None else None
+        seconds = int(token.get("expires_in") or 0)
     except (TypeError, ValueError):
         return None
+    return now + timedelta(seconds=seconds) if seconds > 0 else None
 
 
 class VaultTokens(TokenSource):

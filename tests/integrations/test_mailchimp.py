@@ -8,8 +8,12 @@ import httpx
 import pytest
 
 from listbackup.integrations.base import TokenSource
-from listbackup.integrations.errors import PlatformRequestFailed
-from listbackup.integrations.mailchimp import INTEGRATION, MailchimpConnector
+from listbackup.integrations.errors import (
+    CredentialsRejected,
+    PlatformRequestFailed,
+    PlatformUnavailable,
+)
+from listbackup.integrations.mailchimp import INTEGRATION, MailchimpConnector, oauth_metadata
 from tests.integrations.fakes import (
     Fake,
     FakeApi,
@@ -152,3 +156,39 @@ async def test_a_bad_server_prefix_is_refused_before_any_request(dc: str) -> Non
     with pytest.raises(PlatformRequestFailed, match="server prefix"):
         await collect(connector(api, credentials={"dc": dc}), "lists")
     assert api.requests == []
+
+
+async def test_oauth_metadata_tells_the_data_centre_with_the_new_token() -> None:
+    seen: list[httpx.Request] = []
+
+    def metadata(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"dc": "US21", "accountname": "Ada"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(metadata)) as http:
+        assert await oauth_metadata(http, "token-1") == {"dc": "us21"}
+    assert str(seen[0].url) == "https://login.mailchimp.com/oauth2/metadata"
+    assert seen[0].headers["authorization"] == "OAuth token-1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "raised"),
+    [
+        (httpx.Response(401, json={"error": "invalid_token"}), CredentialsRejected),
+        (httpx.Response(500, text="oops"), PlatformRequestFailed),
+        (httpx.Response(200, json={"dc": "us6.evil.test"}), PlatformRequestFailed),
+        (httpx.Response(200, json=["us6"]), PlatformRequestFailed),
+        (None, PlatformUnavailable),
+    ],
+)
+async def test_oauth_metadata_that_tells_nothing_usable_is_an_error(
+    answer: httpx.Response | None, raised: type[Exception]
+) -> None:
+    def metadata(request: httpx.Request) -> httpx.Response:
+        if answer is None:
+            raise httpx.ConnectError("refused", request=request)
+        return answer
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(metadata)) as http:
+        with pytest.raises(raised):
+            await oauth_metadata(http, "token-1")

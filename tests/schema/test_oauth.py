@@ -41,6 +41,7 @@ CLIENTS = {
     "dropbox": ("dbx-client-id", "dbx-client-secret-0123456789"),
     "stripe": ("ca_stripe_client", "sk_stripe_client_secret_0123456789"),
     "shopify": ("shopify-client-id", "shopify-client-secret-0123456789"),
+    "mailchimp": ("mailchimp-client-id", "mailchimp-client-secret-0123456789"),
 }
 #: An OAuth platform this server has no client id for.
 UNCONFIGURED = "hubspot"
@@ -48,9 +49,11 @@ UNCONFIGURED = "hubspot"
 TOKEN_ENDPOINTS = {
     ("api.dropboxapi.com", "/oauth2/token"): "dropbox",
     ("connect.stripe.com", "/oauth/token"): "stripe",
+    ("login.mailchimp.com", "/oauth2/token"): "mailchimp",
 }
 DROPBOX_ACCOUNT = "Ada's Dropbox"
 STRIPE_ACCOUNT = "Ada's Shop"
+MAILCHIMP_ACCOUNT = "Ada's Audience"
 
 PLATFORM = "query($slug: String!) { platform(slug: $slug) { id } }"
 START = """
@@ -147,6 +150,8 @@ class FakeProvider:
     access_tokens: set[str] = field(default_factory=set)
     #: The bearer tokens of the API calls it answered.
     api_calls: list[str] = field(default_factory=list)
+    #: The server prefix Mailchimp's metadata endpoint tells (its accounts live on usN).
+    mailchimp_dc: str = "us6"
 
     def authorize(self, authorization_url: str, *, platform: str = "dropbox") -> str:
         """The user consents: a one-time code bound to the URL's client, redirect URI and
@@ -168,13 +173,44 @@ class FakeProvider:
                 raise httpx.ConnectError("connection refused", request=request)
             return self._token(request, platform)
         route = (request.method, request.url.host, request.url.path)
-        if route == ("POST", "api.dropboxapi.com", "/2/users/get_current_account"):
-            return self._api(request, {"name": {"display_name": DROPBOX_ACCOUNT}})
-        if route == ("GET", "api.stripe.com", "/v1/account"):
-            return self._api(
-                request, {"id": "acct_1", "business_profile": {"name": STRIPE_ACCOUNT}}
-            )
-        return httpx.Response(404, json={"error": "not_found"})
+        if route == ("GET", "login.mailchimp.com", "/oauth2/metadata"):
+            return self._mailchimp_metadata(request)
+        account = self._accounts().get(route)
+        if account is None:
+            return httpx.Response(404, json={"error": "not_found"})
+        return self._api(request, account)
+
+    def _accounts(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """The call each connector makes to name the account, and its answer."""
+        return {
+            ("POST", "api.dropboxapi.com", "/2/users/get_current_account"): {
+                "name": {"display_name": DROPBOX_ACCOUNT}
+            },
+            ("GET", "api.stripe.com", "/v1/account"): {
+                "id": "acct_1",
+                "business_profile": {"name": STRIPE_ACCOUNT},
+            },
+            ("GET", f"{self.mailchimp_dc}.api.mailchimp.com", "/3.0/"): {
+                "account_id": "a1",
+                "account_name": MAILCHIMP_ACCOUNT,
+            },
+        }
+
+    def _mailchimp_metadata(self, request: httpx.Request) -> httpx.Response:
+        """https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/"""
+        token = request.headers.get("authorization", "").removeprefix("OAuth ")
+        if token not in self.access_tokens:
+            return httpx.Response(401, json={"error": "invalid_token"})
+        dc = self.mailchimp_dc
+        return httpx.Response(
+            200,
+            json={
+                "dc": dc,
+                "role": "owner",
+                "accountname": MAILCHIMP_ACCOUNT,
+                "api_endpoint": f"https://{dc}.api.mailchimp.com",
+            },
+        )
 
     def _api(self, request: httpx.Request, body: dict[str, Any]) -> httpx.Response:
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
@@ -203,6 +239,9 @@ class FakeProvider:
         }
         if platform == "stripe":  # Stripe Connect's tokens do not expire
             token |= {"stripe_user_id": "acct_1", "scope": "read_only", "livemode": False}
+        elif platform == "mailchimp":  # nor do Mailchimp's, which have no refresh token
+            del token["refresh_token"]
+            token |= {"expires_in": 0, "scope": None}
         else:
             token |= {"expires_in": self.expires_in, "account_id": "dbid:ada"}
         return httpx.Response(200, json=token)
@@ -525,6 +564,43 @@ async def test_a_stripe_flow_without_pkce_keeps_the_chosen_name_and_never_expire
     assert connection["status"] == "ACTIVE"
     assert connection["expiresAt"] is None
     assert connection["externalAccount"] == STRIPE_ACCOUNT
+
+
+async def test_a_mailchimp_connection_learns_its_data_centre_and_never_expires(
+    oauth_app: OAuthApp,
+) -> None:
+    ada = await oauth_app.tenant("mailchimp@example.com")
+
+    connection_id = await oauth_app.connect(ada, "mailchimp")
+    connection = await oauth_app.connection(ada, connection_id)
+    oauth_app.provider.api_calls.clear()
+    tested = await ada.call(TEST, id=connection_id)
+
+    assert oauth_app.provider.refusals == []
+    assert connection["status"] == "ACTIVE"
+    assert connection["expiresAt"] is None  # "expires_in": 0 is Mailchimp's "never"
+    # Named by the API of the account's data centre, us6.mailchimp.com's own answer.
+    assert connection["externalAccount"] == MAILCHIMP_ACCOUNT
+    # Later calls (a test, a backup) go to that data centre with the same token.
+    assert tested["data"]["testConnection"]["ok"] is True
+    assert oauth_app.provider.api_calls == [oauth_app.provider.issued[0]]
+
+
+@pytest.mark.parametrize("dc", ["us6.evil.test", ""])
+async def test_a_mailchimp_data_centre_that_is_no_server_prefix_saves_nothing(
+    oauth_app: OAuthApp, dc: str
+) -> None:
+    oauth_app.provider.mailchimp_dc = dc
+    ada = await oauth_app.tenant("mailchimp-bad@example.com")
+    url, state = await oauth_app.started(ada, "mailchimp")
+    code = oauth_app.provider.authorize(url, platform="mailchimp")
+
+    completed = await ada.call(COMPLETE, state=state, code=code)
+
+    assert error_codes(completed) == ["BAD_USER_INPUT"]
+    assert completed["errors"][0]["extensions"]["reason"] == "TOKEN_EXCHANGE_FAILED"
+    assert "server prefix" in completed["errors"][0]["message"]
+    assert await oauth_app.listed(ada) == []
 
 
 async def test_the_external_account_name_is_best_effort(oauth_app: OAuthApp) -> None:
