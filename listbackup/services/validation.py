@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from functools import cache
 
@@ -15,6 +16,9 @@ _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 _MAX_EMAIL = 254
 _MAX_PASSWORD = 256
 _MIN_PASSWORD = SPEC.user_pool.password_min_length
+#: Bidirectional overrides and isolates: they reorder how the text around them shows
+#: (a name in an invitation email could read as something else).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def email(value: str, field: str = "email") -> str:
@@ -38,9 +42,16 @@ def password(value: str, field: str = "password") -> str:
 
 
 def text(value: str, field: str, *, max_length: int = 100) -> str:
+    """One line of text (a name): runs of whitespace become one space; control and
+    bidirectional-override characters are refused, since they show differently, or not
+    at all, where the text is shown again."""
     cleaned = " ".join(value.split())
     if not cleaned:
         raise BadUserInputError(f"{field} must not be empty.", field=field)
+    if any(c in _BIDI_CONTROLS or unicodedata.category(c) == "Cc" for c in cleaned):
+        raise BadUserInputError(
+            f"{field} must not contain control characters.", field=field, reason="CONTROL_CHARACTER"
+        )
     if len(cleaned) > max_length:
         raise BadUserInputError(f"{field} must be at most {max_length} characters.", field=field)
     return cleaned

@@ -114,6 +114,24 @@ async def test_update_account_name_company_and_settings(client: httpx.AsyncClien
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["Acme\x00", "Acme\x1b[31m red", "\u202eemoc.emca", "Ac\x7fme", "A\u2066cme\u2069"],
+)
+async def test_a_name_with_control_characters_is_refused_and_nothing_changes(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    ada = await tenant(client, "controls@example.com")
+
+    refused = await ada.call(UPDATE, id=ada.root, input={"name": name, "company": "Kept"})
+    after = await ada.call("query($id: ID!) { account(id: $id) { name company } }", id=ada.root)
+
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert refused["errors"][0]["extensions"]["field"] == "name"
+    assert refused["errors"][0]["extensions"]["reason"] == "CONTROL_CHARACTER"
+    assert after["data"]["account"]["company"] is None
+
+
+@pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"maxSubAccounts": -1}, "settings.maxSubAccounts"),
