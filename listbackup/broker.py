@@ -31,6 +31,9 @@ SEEN_JOBS = 100_000
 
 log = logging.getLogger(__name__)
 
+#: In an event's shared results: the first subscriber that failed to take it directly.
+_DIRECT_FAILED = "direct failed"
+
 T = TypeVar("T")
 
 
@@ -94,12 +97,19 @@ class Subscription:
         self._pending.move_to_end(event.job_id)
         self._wake.set()
 
+    def hold(self) -> None:
+        """Take nothing directly until the next read (while the subscriber's access is
+        checked again: should the check fail, nothing more has gone out)."""
+        self._holding = True
+
     def _take(self, direct: Direct, event: JobEvent) -> bool:
         try:
             taken = direct(event)
         except Exception:
-            # One subscriber's failure is its own: it reads its events from now on.
-            log.exception("a subscriber could not take an event directly")
+            # One subscriber's failure is its own: it reads its events from now on. The
+            # same failure for every subscriber of an event is logged once.
+            if event.shared_results.setdefault(_DIRECT_FAILED, self) is self:
+                log.exception("a subscriber could not take an event directly")
             self.direct = None
             return False
         if taken and self.job_id is not None:
@@ -147,7 +157,7 @@ class Shared:
 
     async def run(self, key: Hashable, check: Callable[[], Awaitable[T]]) -> T:
         running = self._running.get(key)
-        if running is None:
+        if running is None or running.check.done():  # ended: its callbacks are yet to run
             running = self._running[key] = _Run(asyncio.ensure_future(check()))
             running.check.add_done_callback(self._end(key, running))
         # A future per caller, not asyncio.shield: a shielded caller that goes away

@@ -95,6 +95,10 @@ class TextSender:
         return self._nowait is not None and self._nowait(text)
 
 
+def _cancelled(task: asyncio.Task[Any] | None) -> bool:
+    return task is None or task.cancelling() > 0 or task.done()
+
+
 def outlet(sender: TextSender, head: str, is_over: Callable[[], bool]) -> Outlet:
     """An operation's outlet: a payload goes as ``head + payload + "}"``."""
 
@@ -124,11 +128,15 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
-        # As send_data_message() frames a result. A stopped operation's task is cancelled.
+        # As send_data_message() frames a result.
         head = '{"type":"data","id":' + json.dumps(operation_id) + ',"payload":'
-        # This operation's task has a context of its own.
-        OUTLET.set(outlet(self.text_sender, head, lambda: False))
-        await super().handle_async_results(operation_id, query, operation_name, variables)
+        task = asyncio.current_task()
+        # Over once stopped (the task is cancelled then), before it even runs again.
+        token = OUTLET.set(outlet(self.text_sender, head, lambda: _cancelled(task)))
+        try:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+        finally:
+            OUTLET.reset(token)  # the outlet's closure holds the task: no cycle through it
 
     async def handle(self) -> None:
         watchdog = asyncio.create_task(self._close_unless_initialised())
@@ -158,9 +166,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
     async def run_operation(self, operation: Operation[Any, None]) -> None:
         # As Operation.send_next() frames a result.
         head = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        # This operation's task has a context of its own.
-        OUTLET.set(outlet(self.text_sender, head, lambda: operation.completed))
-        await super().run_operation(operation)
+        task = asyncio.current_task()
+
+        def over() -> bool:
+            # Completed by us, or by the client (its task is cancelled then, and the id
+            # may be reused at once): nothing more goes out under this id.
+            return operation.completed or _cancelled(task)
+
+        token = OUTLET.set(outlet(self.text_sender, head, over))
+        try:
+            await super().run_operation(operation)
+        finally:
+            OUTLET.reset(token)  # the outlet's closure holds the operation: no cycle
 
     async def handle(self) -> None:
         pinger = asyncio.create_task(self._ping())

@@ -45,6 +45,8 @@ PROTOCOL = "listbackup.wsprotocol:CoalescingWebSocketProtocol"
 #: which waits for the buffer or raises the disconnection.
 SEND_TEXT = "listbackup.websocket.send_text_nowait"
 SendTextNowait = Callable[[str], bool]
+#: What may wait to be written (this turn's and the socket's) before SEND_TEXT refuses.
+NOWAIT_BUFFER_BYTES = 1 << 20
 
 #: The lifespan state key (seconds) after which a client whose socket stays full is dropped.
 SLOW_CLIENT_SECONDS = "listbackup.websocket.slow_client_seconds"
@@ -103,6 +105,9 @@ class CoalescingWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.disconnected
             or self.initial_response is not None
             or not self.writable.is_set()
+            or self.transport.is_closing()
+            # The socket's buffer only says it is full when a turn's writes reach it.
+            or self.transport.get_write_buffer_size() > NOWAIT_BUFFER_BYTES
         ):
             return False
         try:
@@ -121,6 +126,7 @@ class CoalescingTransport(asyncio.Transport):
         self._transport = transport
         self._loop = asyncio.get_running_loop()
         self._chunks: list[bytes] = []
+        self._size = 0  # of the chunks
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
@@ -128,12 +134,14 @@ class CoalescingTransport(asyncio.Transport):
         if not self._chunks:
             self._loop.call_soon(self.flush)
         self._chunks.append(bytes(data))
+        self._size += len(data)
 
     def flush(self) -> None:
         if not self._chunks:
             return
         data = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
         self._chunks.clear()
+        self._size = 0
         if not self._transport.is_closing():
             self._transport.write(data)
 
@@ -143,6 +151,7 @@ class CoalescingTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self._chunks.clear()
+        self._size = 0
         self._transport.abort()
 
     def is_closing(self) -> bool:
@@ -158,7 +167,7 @@ class CoalescingTransport(asyncio.Transport):
         return self._transport.is_reading()
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._chunks))
+        return self._transport.get_write_buffer_size() + self._size
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._transport.get_extra_info(name, default)

@@ -20,6 +20,7 @@ with errors) goes the usual way.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from contextvars import ContextVar
@@ -112,6 +113,8 @@ class Outlet:
             # result wait for something nonetheless, it goes the usual way.
             if iscoroutine(result):
                 result.close()
+            elif isinstance(result, asyncio.Future):
+                result.cancel()
             return None
         if not isinstance(result, ExecutionResult) or result.errors:
             return None

@@ -134,6 +134,8 @@ async def _stream(
         event = await subscription.next(max(0.0, due - time.monotonic()))
         now = time.monotonic()
         if now >= due:
+            # Nothing goes out directly until the check passed and the next read.
+            subscription.hold()
             await app.broker.checks.run(key, still_visible)  # raises when access is gone
             due = _next_tick(now, recheck_seconds)
         if event is not None:

@@ -3,13 +3,17 @@ do not take waits to be read, coalesced per job."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
 from listbackup.broker import Broker, JobEvent
+from listbackup.errors import NotFoundError
 from listbackup.models.jobs import JobStatus, Progress
+from listbackup.services import live
 
 
 def event(job: str, seq: int, status: JobStatus = JobStatus.RUNNING) -> JobEvent:
@@ -56,7 +60,7 @@ async def test_a_subscriber_with_no_room_reads_the_rest_in_order_then_takes_agai
     read = [await subscription.next(0) for _ in range(3)]
     assert [(e.job_id, e.seq) for e in read if e] == [("j2", 1), ("j1", 3)]
     assert read[2] is None
-    # What was read is held until the reader asks again: nothing overtakes it either.
+    # Nothing left to read and nothing held: events are taken directly again.
     broker.publish(event("j2", 2))
     assert taker.taken == [("j1", 1), ("j2", 2)]
 
@@ -118,3 +122,51 @@ async def test_a_subscriber_that_fails_to_take_an_event_reads_it_and_the_rest(
     subscription.close()
     other.close()
     assert broker.count == 0
+
+
+async def test_nothing_is_taken_directly_while_access_is_checked_again_and_fails() -> None:
+    broker = Broker(max_subscriptions=10)
+    app = SimpleNamespace(broker=broker)
+    subscription = broker.subscribe(account_id="a1")
+    taker = Taker()
+    subscription.direct = taker
+    checking, failed = asyncio.Event(), asyncio.Event()
+
+    async def still_visible() -> None:
+        checking.set()
+        await failed.wait()
+        raise NotFoundError("no longer visible")
+
+    async def consume() -> None:
+        async for _ in live._stream(app, subscription, "key", still_visible, 0.05):  # type: ignore[arg-type]
+            pass
+
+    stream = asyncio.create_task(consume())
+    await checking.wait()
+    broker.publish(event("j1", 1))  # while the check runs
+    failed.set()
+    await asyncio.sleep(0)  # the check has failed; its callers wake a turn later
+    broker.publish(event("j1", 2))  # the poll loop may run first
+    with pytest.raises(NotFoundError):
+        await stream
+    subscription.close()
+
+    assert taker.taken == []
+
+
+async def test_a_subscriber_failing_as_every_other_is_logged_once_per_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = Broker(max_subscriptions=100)
+    subscriptions = [broker.subscribe(account_id="a1") for _ in range(50)]
+
+    def broken(happened: JobEvent) -> bool:
+        raise RuntimeError("the same bug for everyone")
+
+    for subscription in subscriptions:
+        subscription.direct = broken
+    with caplog.at_level(logging.ERROR, logger="listbackup.broker"):
+        broker.publish(event("j1", 1))
+
+    assert caplog.text.count("could not take an event") == 1
+    assert all(s.direct is None for s in subscriptions)

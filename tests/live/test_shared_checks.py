@@ -88,3 +88,20 @@ async def test_callers_going_away_leave_nothing_behind_and_the_rest_get_the_answ
     assert runs == 1
     assert len(shared) == 0
     assert all(caller.cancelled() for caller in callers[:-2])
+
+
+async def test_a_caller_after_a_check_ended_gets_a_check_of_its_own() -> None:
+    shared = Shared()
+    runs = 0
+
+    async def check() -> int:
+        nonlocal runs
+        runs += 1
+        return runs
+
+    first = asyncio.create_task(shared.run("k", check))
+    await asyncio.sleep(0)  # the check runs...
+    await asyncio.sleep(0)  # ...and ends; its callbacks have not run yet
+    late = await shared.run("k", check)
+
+    assert (await first, late) == (1, 2)

@@ -14,14 +14,21 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    Operation as TransportOperation,
+)
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from listbackup import ids
+from listbackup.broker import JobEvent as BrokerEvent
 from listbackup.config import Settings
 from listbackup.deps import AppDeps
 from listbackup.devstack import live_server
+from listbackup.models.jobs import JobStatus, Progress
+from listbackup.schema.shared_events import Outlet
 from listbackup.server import FULL_COLLECTION_EVERY, create_app
+from listbackup.websocket_rules import TransportWSHandler
 from listbackup.worker import Worker
 from tests.helpers import Tenant, error_codes, join, tenant
 from tests.worker.helpers import FAST, RUN, demo_source
@@ -162,10 +169,18 @@ async def test_job_updates_start_from_now_and_end_with_the_job(
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_events_sent_straight_to_the_socket_are_the_usual_messages(
-    client: httpx.AsyncClient, live: LiveApp, protocol: str
+    client: httpx.AsyncClient, live: LiveApp, protocol: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ada = await tenant(client, "ada@example.com")
     job_id = await queued_job(ada)
+    straight: list[bool] = []
+    deliver_nowait = Outlet.deliver_nowait
+
+    def counted(outlet: Outlet, *args: Any) -> bool:
+        straight.append(deliver_nowait(outlet, *args))
+        return straight[-1]
+
+    monkeypatch.setattr(Outlet, "deliver_nowait", counted)
     async with socket(live.url, ada.token, protocol=protocol) as ws:
         plain = await ws.start(JOB_UPDATES_PLAIN, {"id": job_id})
         first = await ws.receive()
@@ -180,6 +195,8 @@ async def test_events_sent_straight_to_the_socket_are_the_usual_messages(
         fields = {"jobId": job_id, "status": status, "progress": {"stepsCompleted": steps}}
         return {"id": plain, "type": kind, "payload": {"data": {"jobUpdates": fields}}}
 
+    # The two progress events went straight; the last one, which ends it, never does.
+    assert straight == [True, True]
     assert first == event("QUEUED", 0)
     assert rest == [
         event("RUNNING", 3),
@@ -204,6 +221,9 @@ async def test_operations_sent_straight_and_the_usual_way_share_a_socket_in_orde
         ]
         steps: dict[str, list[int]] = {op: [] for op in ops}
         completed: set[str] = set()
+        async with asyncio.timeout(10):  # every one subscribed before the events
+            while live.deps.broker.count < len(ops):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
         for seq in range(3, 13):
             await publish(live, job_id, ada.root, "RUNNING" if seq < 12 else "FAILED", seq)
         async with asyncio.timeout(30):
@@ -220,6 +240,67 @@ async def test_operations_sent_straight_and_the_usual_way_share_a_socket_in_orde
         # Each operation's events in order: progress may be coalesced, never reversed.
         assert steps[op] == sorted(set(steps[op])), op
         assert steps[op][-1] == 12
+
+
+async def test_nothing_goes_out_under_an_id_the_client_completed(
+    client: httpx.AsyncClient, live: LiveApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    job_id = await queued_job(ada)
+    broker = live.deps.broker
+    raw_job, raw_account = ids.decode_as(ids.JOB, job_id), ids.decode_as(ids.ACCOUNT, ada.root)
+    assert raw_job
+    assert raw_account
+    stopped = TransportWSHandler.cleanup_operation
+
+    async def stop_then_an_event_comes(self: TransportWSHandler, operation_id: str) -> None:
+        await stopped(self, operation_id)
+        # The poll loop's turn comes before the cancelled operation's task runs again.
+        broker.publish(
+            BrokerEvent(
+                job_id=raw_job,
+                source_id="s1",
+                account_id=raw_account,
+                status=JobStatus.RUNNING,
+                progress=Progress(steps_completed=7),
+                message=None,
+                at=datetime.now(UTC),
+                seq=10_000,
+            )
+        )
+
+    monkeypatch.setattr(TransportWSHandler, "cleanup_operation", stop_then_an_event_comes)
+    async with socket(live.url, ada.token) as ws:
+        op = await ws.start(JOB_UPDATES_PLAIN, {"id": job_id})
+        assert await next_payload(ws, op) is not None
+        async with asyncio.timeout(10):  # until it takes events directly
+            while not any(s.direct for s in broker._by_job.get(raw_job, ())):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        await ws.send({"id": op, "type": "complete"})
+        later = await ws.start("{ __typename }")  # answered after whatever op would send
+        got = [await ws.receive(), await ws.receive()]
+
+    assert got == [
+        {"id": later, "type": "next", "payload": {"data": {"__typename": "Query"}}},
+        {"id": later, "type": "complete"},
+    ]
+
+
+async def test_an_operation_over_a_websocket_is_freed_when_it_ends(
+    client: httpx.AsyncClient, live: LiveApp
+) -> None:
+    ada = await tenant(client, "ada@example.com")
+    gc.collect()
+    gc.disable()  # freed as soon as it ends, not by a collection (they are rare here)
+    try:
+        async with socket(live.url, ada.token) as ws:
+            for _ in range(20):
+                await ws.execute("{ __typename }")
+        alive = sum(isinstance(o, TransportOperation) for o in gc.get_objects())
+    finally:
+        gc.enable()
+
+    assert alive == 0
 
 
 async def test_a_finished_job_yields_its_final_state_and_completes(
