@@ -118,9 +118,10 @@ UPDATE_NAME = "mutation($name: String!) { updateProfile(input: {name: $name}) { 
 RENAME = (
     "mutation($id: ID!, $name: String!) { updateAccount(id: $id, input: {name: $name}) { id } }"
 )
-#: Names that try to speak for us: an instruction, a link, a bidi override that reverses
-#: what follows, quotes that would close ours.
-HOSTILE_INVITER = 'Reset at https://evil.example/r\u202e "Your ListBackup account is locked" now'
+#: Names that try to speak for us: an instruction, a link, quotes that would close ours.
+#: (A bidi override that reverses what follows is refused as input: test_accounts.py;
+#: the email quotes it away too: tests/services/test_emails.py.)
+HOSTILE_INVITER = 'Reset at https://evil.example/r "Your ListBackup account is locked" now'
 HOSTILE_ACCOUNT = "Action required: verify your card at www.evil.example today or lose your data"
 
 
