@@ -9,14 +9,14 @@ from listbackup.models.connections import Connection, ConnectionStatus
 from listbackup.models.pages import Page
 from listbackup.models.platforms import AuthType
 from listbackup.store.dynamo import (
+    Filter,
     Item,
-    filtered_page,
     from_item,
     iso,
     optional_time,
+    page_of,
     parse_time,
     put_new,
-    query_page,
     to_item,
     translate_errors,
     update_request,
@@ -67,24 +67,15 @@ class ConnectionStore:
             "IndexName": ACCOUNT_INDEX,
             "KeyConditionExpression": "accountId = :a",
         }
-        if platform is None:
-            items, last = await query_page(
-                self._client,
-                page.first,
-                page.start,
-                ExpressionAttributeValues=to_item({":a": account_id}),
-                **query,
-            )
-        else:
-            items, last = await filtered_page(
-                self._client,
-                page.first,
-                page.start,
-                ACCOUNT_INDEX_KEYS,
-                FilterExpression="platform = :p",
-                ExpressionAttributeValues=to_item({":a": account_id, ":p": platform}),
-                **query,
-            )
+        items, last = await page_of(
+            self._client,
+            page.first,
+            page.start,
+            ACCOUNT_INDEX_KEYS,
+            values={":a": account_id},
+            where=Filter("platform = :p", {":p": platform}) if platform else None,
+            **query,
+        )
         return Page([to_model(item) for item in items], encode_cursor(last))
 
     async def update(self, connection_id: str, changes: Mapping[str, Any]) -> Connection:

@@ -8,6 +8,7 @@ import random
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -285,6 +286,44 @@ async def filtered_page(
 
 #: Items read per request by :func:`filtered_page`, matching or not.
 _FILTERED_READ = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A ``FilterExpression`` with the values (and attribute names) it refers to."""
+
+    expression: str
+    values: Mapping[str, Any]
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+async def page_of(
+    client: DynamoDBClient,
+    first: int,
+    start: Mapping[str, Any] | None,
+    key_names: Sequence[str],
+    *,
+    values: Mapping[str, Any],
+    where: Filter | None,
+    **query: Any,
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """A page of a Query whose key condition refers to ``values``: :func:`query_page`,
+    or :func:`filtered_page` when ``where`` filters it."""
+    if where is None:
+        return await query_page(
+            client, first, start, ExpressionAttributeValues=to_item(values), **query
+        )
+    if where.names:
+        query["ExpressionAttributeNames"] = dict(where.names)
+    return await filtered_page(
+        client,
+        first,
+        start,
+        key_names,
+        FilterExpression=where.expression,
+        ExpressionAttributeValues=to_item({**values, **where.values}),
+        **query,
+    )
 
 
 def update_parts(

@@ -16,11 +16,12 @@ from listbackup.errors import ConflictError
 from listbackup.models.jobs import Job, JobStatus, JobTrigger, JobType, Progress
 from listbackup.models.pages import Page
 from listbackup.store.dynamo import (
+    Filter,
     Item,
-    filtered_page,
     from_item,
     iso,
     optional_time,
+    page_of,
     parse_time,
     put_new,
     query_page,
@@ -248,25 +249,19 @@ class JobStore:
             "KeyConditionExpression": f"{key} = :k",
             "ScanIndexForward": False,
         }
-        if status is None:
-            items, last = await query_page(
-                self._client,
-                page.first,
-                page.start,
-                ExpressionAttributeValues=to_item({":k": value}),
-                **query,
-            )
-        else:
-            items, last = await filtered_page(
-                self._client,
-                page.first,
-                page.start,
-                cursor_keys,
-                FilterExpression="#status = :s",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_item({":k": value, ":s": status.value}),
-                **query,
-            )
+        items, last = await page_of(
+            self._client,
+            page.first,
+            page.start,
+            cursor_keys,
+            values={":k": value},
+            where=(
+                Filter("#status = :s", {":s": status.value}, {"#status": "status"})
+                if status is not None
+                else None
+            ),
+            **query,
+        )
         return Page([to_model(item) for item in items], encode_cursor(last))
 
     async def past_retention(self, shard: int, now: datetime, *, limit: int) -> list[Job]:
