@@ -30,6 +30,7 @@ from listbackup.schema.shared_events import Outlet
 from listbackup.server import FULL_COLLECTION_EVERY, create_app
 from listbackup.websocket_rules import TransportWSHandler
 from listbackup.worker import Worker
+from listbackup.wsprotocol import CoalescingWebSocketProtocol
 from tests.helpers import Tenant, error_codes, join, tenant
 from tests.worker.helpers import FAST, RUN, demo_source
 from tests.wsclient import LEGACY_WS, TRANSPORT_WS, Socket, socket, ws_url
@@ -481,10 +482,19 @@ CATALOGUE = (
 
 
 async def test_a_client_that_stays_far_behind_is_dropped_and_its_subscriptions_end(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ada = await tenant(client, "ada@example.com")
     job_id = await queued_job(ada)
+    made = CoalescingWebSocketProtocol.connection_made
+
+    def small_buffers(protocol: CoalescingWebSocketProtocol, transport: Any) -> None:
+        # The kernel would otherwise hold megabytes for a client that reads nothing.
+        sent = transport.get_extra_info("socket")
+        sent.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_SNDBUF, 4096)
+        made(protocol, transport)
+
+    monkeypatch.setattr(CoalescingWebSocketProtocol, "connection_made", small_buffers)
     app = create_app(settings.model_copy(update={"websocket_slow_client_seconds": 0.5}))
     laggard = stdlib_socket.socket()
     laggard.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_RCVBUF, 4096)
@@ -514,7 +524,7 @@ async def test_a_client_that_stays_far_behind_is_dropped_and_its_subscriptions_e
         async with asyncio.timeout(30):
             while deps.broker.count != 6:  # noqa: ASYNC110 - until all are subscribed
                 await asyncio.sleep(0.05)
-        for n in range(20):  # 10 MB of answers
+        for n in range(4):  # 2 MB of answers
             await send({"id": f"q{n}", "type": "subscribe", "payload": {"query": CATALOGUE}})
         # Its buffers full for half a second, the laggard is dropped; with it go its
         # subscriptions, and the quick client's is the broker's only one.
