@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -29,7 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UnsetType
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from listbackup import graphiql, live, request_json
+from listbackup import graphiql, live, request_json, wsprotocol
 from listbackup.config import Settings
 from listbackup.context import Context
 from listbackup.deps import AppDeps, open_deps, utc_now
@@ -54,9 +54,9 @@ from listbackup.worker import Timing, Worker
 log = logging.getLogger(__name__)
 
 
-#: What the lifespan shares with requests (``request.state``) and with the server's
-#: WebSocket protocol (wsprotocol.py reads its key).
-State = TypedDict("State", {"deps": AppDeps, "listbackup.websocket.slow_client_seconds": float})
+#: What the lifespan shares with requests (``request.state.deps``) and with the server's
+#: WebSocket protocol (``wsprotocol.SLOW_CLIENT_SECONDS``).
+State = dict[str, Any]
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -280,10 +280,7 @@ def create_app(
             async with _beside(deps, worker_concurrency):
                 yield {
                     "deps": deps,
-                    # wsprotocol.SLOW_CLIENT_SECONDS (a TypedDict's keys are literals).
-                    "listbackup.websocket.slow_client_seconds": (
-                        settings.websocket_slow_client_seconds
-                    ),
+                    wsprotocol.SLOW_CLIENT_SECONDS: settings.websocket_slow_client_seconds,
                 }
 
     schema = build_schema(
