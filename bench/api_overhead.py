@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -185,26 +184,14 @@ def child(
         # `python -m` looks in its working directory first.
         cwd=code,
     )
+    from children import stop, wait_healthy  # noqa: PLC0415 - see sys.path above
+
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + _READY_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start within {_READY_TIMEOUT:.0f}s")
-            time.sleep(0.1)
+        wait_healthy(process, url, name, within=_READY_TIMEOUT)
         yield Child(name, process, url)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, within=10)
 
 
 async def load(url: str, token: str, *, requests: int, clients: int, email: str) -> None:

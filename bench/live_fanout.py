@@ -39,7 +39,6 @@ import itertools
 import json
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -119,26 +118,14 @@ def api_process(port: int, log: IO[bytes], profile: str | None = None) -> Iterat
         stderr=log,
         env=os.environ,
     )
+    from children import stop, wait_healthy  # noqa: PLC0415 - see sys.path above
+
     try:
-        deadline = time.monotonic() + _READY_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                tail = Path(log.name).read_text()[-2000:]
-                raise RuntimeError(f"the API exited with code {process.returncode}:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not start within {_READY_TIMEOUT:.0f}s")
-            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(process, url, "the API", within=_READY_TIMEOUT, log=Path(log.name))
         yield process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 class Publisher:
